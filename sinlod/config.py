@@ -1,0 +1,146 @@
+"""Settings: declared once, as data, with help text; read from a TOML file and ``SINLOD_*``.
+
+This is the only module that reads the environment or builds paths to the project's data
+(``ontology/``, ``shapes/``, ``data/``). Precedence, lowest first: defaults, the settings file
+(``sinlod.toml`` in the working directory or ``SINLOD_CONFIG``), ``SINLOD_*`` environment
+variables, explicit keyword arguments (what the CLI passes from its options).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sinlod.errors import InputError
+from sinlod.namespaces import DEFAULT_BASE
+
+#: The checkout (or installed tree) that holds ontology/, shapes/ and data/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable in sinlod. Each field's ``help`` is what the README table shows."""
+
+    base_iri: str = _setting(DEFAULT_BASE, "Base IRI of minted identifiers ({base}id/{type}/{key}).")
+    store_path: Path = _setting(Path("var/store"), "Directory of the Oxigraph store on disk.")
+    ontology_dir: Path = _setting(
+        PROJECT_ROOT / "ontology", "Ontology (sinlod.ttl) and vocabularies/*.ttl."
+    )
+    shapes_dir: Path = _setting(PROJECT_ROOT / "shapes", "SHACL shapes (*.ttl).")
+    data_dir: Path = _setting(
+        PROJECT_ROOT / "data", "Shipped dataset: records/, mappings/, reference/."
+    )
+    mappings_dir: Path = _setting(
+        PROJECT_ROOT / "data" / "mappings", "CSVW metadata used to map records to RDF."
+    )
+    update_token: str | None = _setting(
+        None, "Bearer token that SPARQL Update and Graph Store writes need (unset: refused)."
+    )
+    query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
+    max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
+    max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
+    service_allowlist: tuple[str, ...] = _setting(
+        (), "Hosts that SERVICE and LOAD may reach (comma-separated; none by default)."
+    )
+    shacl_gate: bool = _setting(True, "Refuse writes over HTTP that would violate the shapes.")
+    host: str = _setting("127.0.0.1", "Address `sinlod serve` listens on.")
+    port: int = _setting(8000, "Port `sinlod serve` listens on.")
+    public_url: str | None = _setting(
+        None, "URL the server is reached at, if not the one requests arrive on."
+    )
+
+    @property
+    def def_iri(self) -> str:
+        return self.base_iri + "def/"
+
+    @classmethod
+    def load(
+        cls, config_file: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from defaults, a TOML file, ``SINLOD_*`` variables and ``overrides``.
+
+        Raises ``InputError`` for an unreadable file, an unknown key or a value of the wrong type.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config_file or (Path(env["SINLOD_CONFIG"]) if env.get("SINLOD_CONFIG") else None)
+        if path is None and Path("sinlod.toml").is_file():
+            path = Path("sinlod.toml")
+        if path is not None:
+            values.update(_read_toml(path))
+        for f in dataclasses.fields(cls):
+            key = "SINLOD_" + f.name.upper()
+            if key in env:
+                values[f.name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read settings file: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+    section = data.get("sinlod", data)
+    if not isinstance(section, dict):
+        raise InputError(f"{path}: expected a [sinlod] table")
+    return dict(section)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a file or environment value into the field's type, with a message naming the setting."""
+    if name not in _FIELDS:
+        known = ", ".join(sorted(_FIELDS))
+        raise InputError(f"unknown setting {name!r}; known settings: {known}")
+    kind = str(_FIELDS[name].type)
+    try:
+        if "Path" in kind:
+            return Path(value)
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(value)
+            return text in {"1", "true", "yes", "on"}
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("tuple"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(s.strip() for s in items if str(s).strip())
+        if name == "base_iri":
+            text = str(value)
+            if not text.startswith(("http://", "https://")) or not text.endswith("/"):
+                raise ValueError(value)
+            return text
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"setting {name!r}: expected {kind}, got {value!r}") from exc
+    return value if value is None else str(value)
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(name, environment variable, default, help) per setting, for docs and ``--help``."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, Path) and default.is_absolute():
+            default = default.relative_to(PROJECT_ROOT)
+        rows.append((f.name, "SINLOD_" + f.name.upper(), repr(default), f.metadata["help"]))
+    return rows

@@ -1,0 +1,103 @@
+"""The one exception tree of sinlod.
+
+Library code raises these; the edges (``cli.py`` and ``server/problems.py``) turn them into exit
+codes and HTTP statuses, each in one place::
+
+    SinlodError
+    ├── InputError          unreadable or malformed input (file missing, bad syntax, bad mapping)
+    │   └── RecordError     a problem in one record, with the SourceLocation of the cell
+    ├── ConversionFailed    a conversion found problems; carries every RecordError found
+    ├── InvalidData         SHACL violations; carries the findings
+    ├── StoreError          the store cannot be opened, read or written
+    └── QueryError          a SPARQL query or update that cannot be parsed or evaluated
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """Where a value came from: a file, a row (the line a person sees) and a column.
+
+    ``row`` is 1-based and counts what an editor shows: for CSV the physical line (the header is
+    line 1), for XLSX the sheet row, for JSON Lines the line, for JSON and YAML the line where the
+    record starts. ``column`` is the column (field) name as written in the source.
+    """
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    sheet: str | None = None
+
+    def at(self, column: str | None) -> SourceLocation:
+        """The same row, one cell."""
+        return SourceLocation(self.file, self.row, column, self.sheet)
+
+    def __str__(self) -> str:
+        place = self.file
+        if self.sheet:
+            place += f"[{self.sheet}]"
+        if self.row is not None:
+            place += f":{self.row}"
+        if self.column is not None:
+            place += f' column "{self.column}"'
+        return place
+
+
+class SinlodError(Exception):
+    """Base of every error sinlod raises on purpose."""
+
+
+class InputError(SinlodError):
+    """Input that cannot be read or is malformed: a missing file, bad syntax, a bad mapping."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location}: {self.message}"
+
+
+class RecordError(InputError):
+    """A problem with one value of one record, e.g. a date that is not a date."""
+
+    def __init__(
+        self, message: str, location: SourceLocation, value: str | None = None
+    ) -> None:
+        super().__init__(message, location)
+        self.value = value
+
+
+class ConversionFailed(SinlodError):
+    """Conversion found problems in the records; ``errors`` holds every one found."""
+
+    def __init__(self, errors: Sequence[RecordError], truncated: bool = False) -> None:
+        self.errors = list(errors)
+        self.truncated = truncated
+        n = len(self.errors)
+        more = " (stopped at --max-errors)" if truncated else ""
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the records{more}")
+
+
+class InvalidData(SinlodError):
+    """The data violates the shapes; ``findings`` holds the validation results."""
+
+    def __init__(self, message: str, findings: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+class StoreError(SinlodError):
+    """The store cannot be opened, read or written."""
+
+
+class QueryError(SinlodError):
+    """A SPARQL query or update that cannot be parsed or evaluated."""

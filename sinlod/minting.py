@@ -1,0 +1,76 @@
+"""IRIs for things and the documents about them (DESIGN.md decision 1).
+
+Pure functions: the same key always gives the same IRI, so converting the same records twice gives
+identical triples. Keys come from the record's own identifier, never from row numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+#: The ``{type}`` segments sinlod mints; a mapping may use others, these are the documented ones.
+TYPES = (
+    "organisation",
+    "person",
+    "project",
+    "programme",
+    "grant",
+    "event",
+    "involvement",
+    "membership",
+    "practice-case",
+    "network",
+    "place",
+    "document",
+)
+
+_TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
+
+
+def slugify(text: str) -> str:
+    """A stable, readable key from a name or identifier: lower case ASCII, words joined by '-'.
+
+    German umlauts keep their conventional spelling (ö → oe) so that names read as people write them.
+
+    >>> slugify("Adrian Götting")
+    'adrian-goetting'
+    >>> slugify("R.R.E.S.I.")
+    'r-r-e-s-i'
+    >>> slugify("  KD 11/13 ")
+    'kd-11-13'
+    """
+    text = text.strip().lower().translate(_TRANSLITERATE)
+    text = re.sub(r"([äöü])", lambda m: {"ä": "ae", "ö": "oe", "ü": "ue"}[m.group(1)], text)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def is_slug(key: str) -> bool:
+    """True when ``key`` can stand as the last segment of a minted IRI as it is.
+
+    >>> is_slug("sic--aeidl--coordinator"), is_slug("Sic"), is_slug("-x")
+    (True, False, False)
+    """
+    return bool(SLUG_PATTERN.match(key))
+
+
+def thing_iri(base: str, type_: str, key: str) -> str:
+    """``{base}id/{type}/{key}``.
+
+    >>> thing_iri("https://w3id.org/sinlod/", "project", "sic")
+    'https://w3id.org/sinlod/id/project/sic'
+    """
+    return f"{base}id/{type_}/{key}"
+
+
+def doc_iri(base: str, type_: str, key: str) -> str:
+    """``{base}doc/{type}/{key}``: the document about the thing ``thing_iri`` names."""
+    return f"{base}doc/{type_}/{key}"
+
+
+def graph_iri(base: str, source_key: str) -> str:
+    """``{base}graph/{source-key}``: the named graph one source is published into."""
+    return f"{base}graph/{source_key}"
