@@ -31,7 +31,9 @@ def _setting(default: Any, help: str) -> Any:
 class Settings:
     """Everything configurable in sinlod. Each field's ``help`` is what the README table shows."""
 
-    base_iri: str = _setting(DEFAULT_BASE, "Base IRI of minted identifiers ({base}id/{type}/{key}).")
+    base_iri: str = _setting(
+        DEFAULT_BASE, "Base IRI of minted identifiers ({base}id/{type}/{key})."
+    )
     store_path: Path = _setting(Path("var/store"), "Directory of the Oxigraph store on disk.")
     ontology_dir: Path = _setting(
         PROJECT_ROOT / "ontology", "Ontology (sinlod.ttl) and vocabularies/*.ttl."
@@ -57,6 +59,24 @@ class Settings:
     port: int = _setting(8000, "Port `sinlod serve` listens on.")
     public_url: str | None = _setting(
         None, "URL the server is reached at, if not the one requests arrive on."
+    )
+    dataset_title: str = _setting(
+        "Social Innovation Linked Open Data",
+        "Title of the published dataset (catalogue, VoID, pages).",
+    )
+    dataset_description: str = _setting(
+        "Actors, projects, events, funding and places of European social innovation, as linked"
+        " open data with links to EU open datasets.",
+        "Description of the published dataset.",
+    )
+    publisher_name: str = _setting(
+        "sinlod project", "Name of the publisher (DCAT-AP dct:publisher)."
+    )
+    license_iri: str = _setting(
+        "http://creativecommons.org/licenses/by/4.0/", "Licence of the published data (an IRI)."
+    )
+    contact_email: str = _setting(
+        "sinlod@example.org", "Contact point of the dataset (DCAT-AP dcat:contactPoint)."
     )
 
     @property
@@ -128,7 +148,9 @@ def _coerce(name: str, value: Any) -> Any:
         if name == "base_iri":
             text = str(value)
             if not text.startswith(("http://", "https://")) or not text.endswith("/"):
-                raise ValueError(value)
+                raise InputError(
+                    f"setting 'base_iri': expected an http(s) IRI ending in '/', got {text!r}"
+                )
             return text
     except (TypeError, ValueError) as exc:
         raise InputError(f"setting {name!r}: expected {kind}, got {value!r}") from exc

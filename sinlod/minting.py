@@ -33,7 +33,7 @@ _TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "�
 def slugify(text: str) -> str:
     """A stable, readable key from a name or identifier: lower case ASCII, words joined by '-'.
 
-    German umlauts keep their conventional spelling (ö → oe) so that names read as people write them.
+    German umlauts keep their conventional spelling (ö → oe), as people write the names.
 
     >>> slugify("Adrian Götting")
     'adrian-goetting'

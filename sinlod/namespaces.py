@@ -42,7 +42,7 @@ PREFIXES: dict[str, str] = {
 
 
 def expand(name: str, prefixes: dict[str, str] | None = None) -> str:
-    """Expand a compact IRI (``skos:prefLabel``); an absolute IRI or unknown prefix is returned as is.
+    """Expand a compact IRI (``skos:prefLabel``); absolute IRIs and unknown prefixes stay as is.
 
     >>> expand("skos:prefLabel")
     'http://www.w3.org/2004/02/skos/core#prefLabel'

@@ -1,0 +1,426 @@
+"""Dataset descriptions that portals and crawlers harvest: VoID and a DCAT-AP 3 catalogue.
+
+Both are computed from the store (counts, partitions, linksets, coverage) rather than kept by hand,
+so they are true for whatever is published. They are graphs of ``pyoxigraph.Triple``; the server
+serialises them with Oxigraph. IRIs of the catalogue's own resources live under ``{base}id/`` so
+that they dereference like everything else; URLs of services and dumps use the public URL the
+server is reached at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pyoxigraph import Literal, NamedNode, Store, Triple
+
+from sinlod.config import Settings
+from sinlod.namespaces import PREFIXES
+
+RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
+XSD = PREFIXES["xsd"]
+AUTHORITY = "http://publications.europa.eu/resource/authority/"
+
+
+def _n(curie: str) -> NamedNode:
+    prefix, _, local = curie.partition(":")
+    return NamedNode(PREFIXES[prefix] + local)
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """An external dataset sinlod links into, recognised by the namespace of the link's object."""
+
+    key: str
+    title: str
+    namespace: str
+    homepage: str
+
+
+LINK_TARGETS: tuple[LinkTarget, ...] = (
+    LinkTarget(
+        "nuts",
+        "NUTS (Eurostat)",
+        "http://data.europa.eu/nuts/",
+        "https://ec.europa.eu/eurostat/web/nuts",
+    ),
+    LinkTarget(
+        "country",
+        "EU authority table: countries",
+        AUTHORITY + "country/",
+        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/country",
+    ),
+    LinkTarget(
+        "corporate-body",
+        "EU authority table: corporate bodies",
+        AUTHORITY + "corporate-body/",
+        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/corporate-body",
+    ),
+    LinkTarget(
+        "language",
+        "EU authority table: languages",
+        AUTHORITY + "language/",
+        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/language",
+    ),
+    LinkTarget(
+        "wikidata", "Wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/"
+    ),
+    LinkTarget(
+        "cordis",
+        "CORDIS (EU research projects)",
+        "https://cordis.europa.eu/",
+        "https://cordis.europa.eu/",
+    ),
+    LinkTarget("geonames", "GeoNames", "https://sws.geonames.org/", "https://www.geonames.org/"),
+)
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the published things are reached: the server's public URL and the identifier base."""
+
+    public: str  # e.g. "http://127.0.0.1:8000/" (always ends with "/")
+    base: str  # Settings.base_iri
+
+    @property
+    def sparql(self) -> str:
+        return self.public + "sparql"
+
+    def dump(self, name: str) -> str:
+        return self.public + "dumps/" + name
+
+    def thing(self, type_: str, key: str) -> NamedNode:
+        return NamedNode(f"{self.base}id/{type_}/{key}")
+
+
+def _select(store: Store, query: str) -> Iterator[tuple[object, ...]]:
+    for row in store.query(query, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        yield tuple(row)
+
+
+def _count(store: Store, query: str) -> int:
+    for row in _select(store, query):
+        value = row[0]
+        return int(value.value) if isinstance(value, Literal) else 0
+    return 0
+
+
+def _graph_filter(settings: Settings) -> str:
+    """Restrict statistics to the data graphs: not the ontology, reference or release graphs."""
+    g = settings.base_iri + "graph/"
+    return (
+        f'FILTER(STRSTARTS(STR(?g), "{g}")'
+        f" && !(?g IN (<{g}ontology>, <{g}releases>, <{g}reference>))"
+        f' && !STRSTARTS(STR(?g), "{g}vocabularies/") && !STRSTARTS(STR(?g), "{g}reference/"))'
+    )
+
+
+def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
+    """A VoID description of the published data, with class and property partitions and linksets."""
+    ds = urls.thing("dataset", "sinlod")
+    graphs = _graph_filter(settings)
+    out: list[Triple] = []
+    add = out.append
+    add(Triple(ds, RDF_TYPE, _n("void:Dataset")))
+    add(Triple(ds, _n("dct:title"), Literal(settings.dataset_title, language="en")))
+    add(Triple(ds, _n("dct:description"), Literal(settings.dataset_description, language="en")))
+    add(Triple(ds, _n("dct:license"), NamedNode(settings.license_iri)))
+    add(Triple(ds, _n("void:sparqlEndpoint"), NamedNode(urls.sparql)))
+    add(Triple(ds, _n("void:dataDump"), NamedNode(urls.dump("latest.nq.gz"))))
+    add(Triple(ds, _n("void:uriSpace"), Literal(settings.base_iri + "id/")))
+    add(Triple(ds, _n("void:feature"), NamedNode("http://www.w3.org/ns/formats/N-Quads")))
+    add(Triple(ds, _n("void:feature"), NamedNode("http://www.w3.org/ns/formats/Turtle")))
+    totals = (
+        "SELECT (COUNT(*) AS ?t) (COUNT(DISTINCT ?s) AS ?s_) (COUNT(DISTINCT ?o) AS ?o_) "
+        f"(COUNT(DISTINCT ?p) AS ?p_) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }}"
+    )
+    for row in _select(store, totals):
+        for prop, value in zip(
+            ("void:triples", "void:distinctSubjects", "void:distinctObjects", "void:properties"),
+            row,
+            strict=True,
+        ):
+            add(Triple(ds, _n(prop), _int(value)))
+    entities = _count(
+        store,
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {graphs} "
+        f'FILTER(STRSTARTS(STR(?s), "{settings.base_iri}id/")) }}',
+    )
+    add(Triple(ds, _n("void:entities"), _int(Literal(str(entities)))))
+    out.extend(_class_partitions(store, ds, graphs))
+    out.extend(_property_partitions(store, ds, graphs))
+    out.extend(_vocabularies(store, ds, graphs))
+    out.extend(_examples(store, ds, settings, graphs))
+    out.extend(_linksets(store, ds, graphs))
+    return out
+
+
+def _int(value: object) -> Literal:
+    text = value.value if isinstance(value, Literal) else str(value)
+    return Literal(text, datatype=NamedNode(XSD + "integer"))
+
+
+def _partition_node(ds: NamedNode, kind: str, iri: str) -> NamedNode:
+    # Stable IRIs (not blank nodes) so that the description is the same on every request.
+    return NamedNode(f"{ds.value}/{kind}/{iri.replace('#', '%23')}")
+
+
+def _class_partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+    query = (
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
+        f"{graphs} }} GROUP BY ?c ORDER BY ?c"
+    )
+    for cls, n in _select(store, query):
+        assert isinstance(cls, NamedNode)
+        part = _partition_node(ds, "class", cls.value)
+        yield Triple(ds, _n("void:classPartition"), part)
+        yield Triple(part, _n("void:class"), cls)
+        yield Triple(part, _n("void:entities"), _int(n))
+
+
+def _property_partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+    query = (
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"{graphs} }} GROUP BY ?p ORDER BY ?p"
+    )
+    for prop, n in _select(store, query):
+        assert isinstance(prop, NamedNode)
+        part = _partition_node(ds, "property", prop.value)
+        yield Triple(ds, _n("void:propertyPartition"), part)
+        yield Triple(part, _n("void:property"), prop)
+        yield Triple(part, _n("void:triples"), _int(n))
+
+
+def _vocabularies(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+    """The vocabularies whose terms are used as properties or classes (namespace of the term)."""
+    query = (
+        "SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } "
+        f"{graphs} }}"
+    )
+    namespaces = set()
+    for (term,) in _select(store, query):
+        assert isinstance(term, NamedNode)
+        iri = term.value
+        cut = max(iri.rfind("#"), iri.rfind("/"))
+        namespaces.add(iri[: cut + 1])
+    for ns in sorted(namespaces):
+        yield Triple(ds, _n("void:vocabulary"), NamedNode(ns))
+
+
+def _examples(store: Store, ds: NamedNode, settings: Settings, graphs: str) -> Iterator[Triple]:
+    """One example resource per main class, so that a crawler can start somewhere real."""
+    for cls in ("Project", "Organisation", "Event", "Place"):
+        query = (
+            f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{PREFIXES['sinlod']}{cls}> }} {graphs} }} "
+            "ORDER BY ?s LIMIT 1"
+        )
+        for (s,) in _select(store, query):
+            assert isinstance(s, NamedNode)
+            yield Triple(ds, _n("void:exampleResource"), s)
+
+
+def _linksets(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+    for target in LINK_TARGETS:
+        query = (
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{target.namespace}")) {graphs} }} '
+            "GROUP BY ?p ORDER BY ?p"
+        )
+        rows = list(_select(store, query))
+        if not rows:
+            continue
+        linkset = NamedNode(f"{ds.value}/linkset/{target.key}")
+        other = NamedNode(f"{ds.value}/target/{target.key}")
+        yield Triple(ds, _n("void:subset"), linkset)
+        yield Triple(linkset, RDF_TYPE, _n("void:Linkset"))
+        yield Triple(linkset, _n("void:subjectsTarget"), ds)
+        yield Triple(linkset, _n("void:objectsTarget"), other)
+        yield Triple(other, RDF_TYPE, _n("void:Dataset"))
+        yield Triple(other, _n("dct:title"), Literal(target.title, language="en"))
+        yield Triple(other, _n("foaf:homepage"), NamedNode(target.homepage))
+        yield Triple(other, _n("void:uriSpace"), Literal(target.namespace))
+        total = 0
+        for prop, n in rows:
+            assert isinstance(prop, NamedNode)
+            yield Triple(linkset, _n("void:linkPredicate"), prop)
+            total += int(n.value) if isinstance(n, Literal) else 0
+        yield Triple(linkset, _n("void:triples"), _int(Literal(str(total))))
+
+
+def _concept(iri: str, scheme: str, label: str) -> Iterator[Triple]:
+    """An authority-table concept with its scheme, as DCAT-AP's vocabulary shapes expect."""
+    node = NamedNode(iri)
+    yield Triple(node, RDF_TYPE, _n("skos:Concept"))
+    yield Triple(node, _n("skos:inScheme"), NamedNode(scheme))
+    yield Triple(node, _n("skos:prefLabel"), Literal(label, language="en"))
+
+
+DISTRIBUTIONS = (
+    # (key, file name, title, IANA media type, EU file-type code)
+    (
+        "nquads-gz",
+        "latest.nq.gz",
+        "All graphs as gzipped N-Quads",
+        "application/n-quads",
+        "RDF_N_QUADS",
+    ),
+    ("turtle", "latest.ttl", "All data as Turtle", "text/turtle", "RDF_TURTLE"),
+)
+
+
+def catalog_triples(
+    store: Store, settings: Settings, urls: Urls, modified: datetime | None = None
+) -> list[Triple]:
+    """A DCAT-AP 3 catalogue: catalogue, dataset, dump distributions and the SPARQL data service.
+
+    Spatial coverage is the set of EU country codes linked from the data; temporal coverage spans
+    the earliest and latest dates stated; both are recomputed from the store.
+    """
+    out: list[Triple] = []
+    add = out.append
+    cat, ds = urls.thing("catalog", "sinlod"), urls.thing("dataset", "sinlod")
+    service, publisher = urls.thing("service", "sparql"), urls.thing("agent", "publisher")
+    contact = urls.thing("contact", "sinlod")
+    when = Literal(
+        (modified or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        datatype=NamedNode(XSD + "dateTime"),
+    )
+    en = "en"
+    add(Triple(cat, RDF_TYPE, _n("dcat:Catalog")))
+    add(Triple(cat, _n("dct:title"), Literal(settings.dataset_title + " catalogue", language=en)))
+    add(Triple(cat, _n("dct:description"), Literal(settings.dataset_description, language=en)))
+    add(Triple(cat, _n("dct:publisher"), publisher))
+    add(Triple(cat, _n("dct:modified"), when))
+    add(Triple(cat, _n("foaf:homepage"), NamedNode(urls.public)))
+    add(Triple(cat, _n("dcat:dataset"), ds))
+    add(Triple(cat, _n("dcat:service"), service))
+    add(Triple(cat, _n("dct:license"), NamedNode(settings.license_iri)))
+    add(Triple(cat, _n("dcat:themeTaxonomy"), NamedNode(AUTHORITY + "data-theme")))
+    add(Triple(NamedNode(AUTHORITY + "data-theme"), RDF_TYPE, _n("skos:ConceptScheme")))
+    add(
+        Triple(
+            NamedNode(AUTHORITY + "data-theme"), _n("dct:title"), Literal("Data theme", language=en)
+        )
+    )
+    add(Triple(publisher, RDF_TYPE, _n("foaf:Agent")))
+    add(Triple(publisher, _n("foaf:name"), Literal(settings.publisher_name, language=en)))
+
+    add(Triple(ds, RDF_TYPE, _n("dcat:Dataset")))
+    add(Triple(ds, _n("dct:title"), Literal(settings.dataset_title, language=en)))
+    add(Triple(ds, _n("dct:description"), Literal(settings.dataset_description, language=en)))
+    add(Triple(ds, _n("dct:publisher"), publisher))
+    add(Triple(ds, _n("dct:modified"), when))
+    add(Triple(ds, _n("dcat:landingPage"), NamedNode(urls.public)))
+    add(Triple(ds, _n("dcat:contactPoint"), contact))
+    add(Triple(contact, RDF_TYPE, NamedNode("http://www.w3.org/2006/vcard/ns#Kind")))
+    add(
+        Triple(
+            contact,
+            NamedNode("http://www.w3.org/2006/vcard/ns#fn"),
+            Literal(settings.publisher_name),
+        )
+    )
+    add(
+        Triple(
+            contact,
+            NamedNode("http://www.w3.org/2006/vcard/ns#hasEmail"),
+            NamedNode("mailto:" + settings.contact_email),
+        )
+    )
+    theme = AUTHORITY + "data-theme/SOCI"
+    add(Triple(ds, _n("dcat:theme"), NamedNode(theme)))
+    out.extend(_concept(theme, AUTHORITY + "data-theme", "Population and society"))
+    for code, label in (("ENG", "English"), ("NLD", "Dutch"), ("DEU", "German")):
+        iri = AUTHORITY + "language/" + code
+        add(Triple(ds, _n("dct:language"), NamedNode(iri)))
+        out.extend(_concept(iri, AUTHORITY + "language", label))
+    for iri in _countries(store):
+        add(Triple(ds, _n("dct:spatial"), NamedNode(iri)))
+        add(Triple(NamedNode(iri), RDF_TYPE, _n("dct:Location")))
+        out.extend(_concept(iri, AUTHORITY + "country", iri.rsplit("/", 1)[1]))
+    out.extend(_temporal(store, ds, urls))
+    out.extend(_ranges(settings, urls))
+
+    for key, name, title, media, filetype in DISTRIBUTIONS:
+        dist = urls.thing("distribution", key)
+        add(Triple(ds, _n("dcat:distribution"), dist))
+        add(Triple(dist, RDF_TYPE, _n("dcat:Distribution")))
+        add(Triple(dist, _n("dct:title"), Literal(title, language=en)))
+        add(Triple(dist, _n("dcat:accessURL"), NamedNode(urls.dump(name))))
+        add(Triple(dist, _n("dcat:downloadURL"), NamedNode(urls.dump(name))))
+        add(
+            Triple(
+                dist,
+                _n("dcat:mediaType"),
+                NamedNode("https://www.iana.org/assignments/media-types/" + media),
+            )
+        )
+        ft = AUTHORITY + "file-type/" + filetype
+        add(Triple(dist, _n("dct:format"), NamedNode(ft)))
+        out.extend(_concept(ft, AUTHORITY + "file-type", filetype.replace("_", " ")))
+        add(Triple(dist, _n("dct:license"), NamedNode(settings.license_iri)))
+    sparql_dist = urls.thing("distribution", "sparql")
+    add(Triple(ds, _n("dcat:distribution"), sparql_dist))
+    add(Triple(sparql_dist, RDF_TYPE, _n("dcat:Distribution")))
+    add(Triple(sparql_dist, _n("dct:title"), Literal("SPARQL endpoint", language=en)))
+    add(Triple(sparql_dist, _n("dcat:accessURL"), NamedNode(urls.sparql)))
+    add(Triple(sparql_dist, _n("dcat:accessService"), service))
+    add(Triple(sparql_dist, _n("dct:license"), NamedNode(settings.license_iri)))
+
+    add(Triple(service, RDF_TYPE, _n("dcat:DataService")))
+    add(Triple(service, _n("dct:title"), Literal("SPARQL 1.1 endpoint", language=en)))
+    add(Triple(service, _n("dcat:endpointURL"), NamedNode(urls.sparql)))
+    add(Triple(service, _n("dcat:endpointDescription"), NamedNode(urls.sparql)))
+    add(Triple(service, _n("dcat:servesDataset"), ds))
+    add(
+        Triple(service, _n("dct:conformsTo"), NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
+    )
+    add(Triple(service, _n("dct:license"), NamedNode(settings.license_iri)))
+    return out
+
+
+def _ranges(settings: Settings, urls: Urls) -> Iterator[Triple]:
+    """Classes of the objects used above, which DCAT-AP's range shapes check."""
+    yield Triple(NamedNode(settings.license_iri), RDF_TYPE, _n("dct:LicenseDocument"))
+    yield Triple(NamedNode(urls.public), RDF_TYPE, _n("foaf:Document"))
+    for code in ("ENG", "NLD", "DEU"):
+        yield Triple(
+            NamedNode(AUTHORITY + "language/" + code), RDF_TYPE, _n("dct:LinguisticSystem")
+        )
+    for _key, _name, _title, media, filetype in DISTRIBUTIONS:
+        iana = NamedNode("https://www.iana.org/assignments/media-types/" + media)
+        yield Triple(iana, RDF_TYPE, _n("dct:MediaType"))
+        ft = NamedNode(AUTHORITY + "file-type/" + filetype)
+        yield Triple(ft, RDF_TYPE, _n("dct:MediaTypeOrExtent"))
+    protocol = NamedNode("https://www.w3.org/TR/sparql11-protocol/")
+    yield Triple(protocol, RDF_TYPE, _n("dct:Standard"))
+
+
+def _countries(store: Store) -> list[str]:
+    query = (
+        "SELECT DISTINCT ?o WHERE { ?s ?p ?o "
+        f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{AUTHORITY}country/")) }} ORDER BY ?o'
+    )
+    return [row[0].value for row in _select(store, query) if isinstance(row[0], NamedNode)]
+
+
+def _temporal(store: Store, ds: NamedNode, urls: Urls) -> Iterator[Triple]:
+    """dct:temporal from the earliest start to the latest end stated in the data."""
+    query = (
+        f"SELECT (MIN(?d) AS ?lo) (MAX(?d) AS ?hi) WHERE {{ ?s ?p ?v "
+        f"FILTER(?p IN (<{PREFIXES['sinlod']}startDate>, <{PREFIXES['sinlod']}endDate>)) "
+        'BIND(SUBSTR(STR(?v), 1, 4) AS ?d) FILTER(REGEX(?d, "^[0-9]{4}$")) }'
+    )
+    for lo, hi in _select(store, query):
+        if not isinstance(lo, Literal) or not isinstance(hi, Literal):
+            return
+        period = urls.thing("period", f"{lo.value}-{hi.value}")
+        yield Triple(ds, _n("dct:temporal"), period)
+        yield Triple(period, RDF_TYPE, _n("dct:PeriodOfTime"))
+        year = NamedNode(XSD + "gYear")
+        yield Triple(period, _n("dcat:startDate"), Literal(lo.value, datatype=year))
+        yield Triple(period, _n("dcat:endDate"), Literal(hi.value, datatype=year))
+
+
+__all__ = ["LINK_TARGETS", "LinkTarget", "Urls", "catalog_triples", "void_triples"]
