@@ -16,64 +16,16 @@ from datetime import UTC, datetime
 from pyoxigraph import Literal, NamedNode, Store, Triple
 
 from sinlod.config import Settings
+from sinlod.linking import AUTHORITY, LINK_TARGETS
 from sinlod.namespaces import PREFIXES
 
 RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
 XSD = PREFIXES["xsd"]
-AUTHORITY = "http://publications.europa.eu/resource/authority/"
 
 
 def _n(curie: str) -> NamedNode:
     prefix, _, local = curie.partition(":")
     return NamedNode(PREFIXES[prefix] + local)
-
-
-@dataclass(frozen=True)
-class LinkTarget:
-    """An external dataset sinlod links into, recognised by the namespace of the link's object."""
-
-    key: str
-    title: str
-    namespace: str
-    homepage: str
-
-
-LINK_TARGETS: tuple[LinkTarget, ...] = (
-    LinkTarget(
-        "nuts",
-        "NUTS (Eurostat)",
-        "http://data.europa.eu/nuts/",
-        "https://ec.europa.eu/eurostat/web/nuts",
-    ),
-    LinkTarget(
-        "country",
-        "EU authority table: countries",
-        AUTHORITY + "country/",
-        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/country",
-    ),
-    LinkTarget(
-        "corporate-body",
-        "EU authority table: corporate bodies",
-        AUTHORITY + "corporate-body/",
-        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/corporate-body",
-    ),
-    LinkTarget(
-        "language",
-        "EU authority table: languages",
-        AUTHORITY + "language/",
-        "https://op.europa.eu/en/web/eu-vocabularies/concept-scheme/-/resource?uri=http://publications.europa.eu/resource/authority/language",
-    ),
-    LinkTarget(
-        "wikidata", "Wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/"
-    ),
-    LinkTarget(
-        "cordis",
-        "CORDIS (EU research projects)",
-        "https://cordis.europa.eu/",
-        "https://cordis.europa.eu/",
-    ),
-    LinkTarget("geonames", "GeoNames", "https://sws.geonames.org/", "https://www.geonames.org/"),
-)
 
 
 @dataclass(frozen=True)
@@ -423,4 +375,4 @@ def _temporal(store: Store, ds: NamedNode, urls: Urls) -> Iterator[Triple]:
         yield Triple(period, _n("dcat:endDate"), Literal(hi.value, datatype=year))
 
 
-__all__ = ["LINK_TARGETS", "LinkTarget", "Urls", "catalog_triples", "void_triples"]
+__all__ = ["Urls", "catalog_triples", "void_triples"]
