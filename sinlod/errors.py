@@ -69,9 +69,7 @@ class InputError(SinlodError):
 class RecordError(InputError):
     """A problem with one value of one record, e.g. a date that is not a date."""
 
-    def __init__(
-        self, message: str, location: SourceLocation, value: str | None = None
-    ) -> None:
+    def __init__(self, message: str, location: SourceLocation, value: str | None = None) -> None:
         super().__init__(message, location)
         self.value = value
 

@@ -30,9 +30,7 @@ class SourceMap:
         """Record that the row at ``where`` describes ``s`` (even if it gave it no triple)."""
         _append_once(self._by_subject[s], where.at(None))
 
-    def locate(
-        self, s: str, p: str | None = None, o: str | None = None
-    ) -> list[SourceLocation]:
+    def locate(self, s: str, p: str | None = None, o: str | None = None) -> list[SourceLocation]:
         """The most precise source places known for a focus node, a property, or a triple."""
         if p is not None and o is not None and (s, p, o) in self._by_triple:
             return list(self._by_triple[(s, p, o)])

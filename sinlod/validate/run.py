@@ -1,0 +1,500 @@
+"""Run pySHACL over a batch of triples and map every result back to the cells it came from.
+
+pySHACL is the reference engine. What this module adds around it:
+
+- the shapes, the ontology and the reference snapshots are parsed once per process and kept until
+  one of their files changes (the server validates every write, so this matters);
+- a batch is validated *alone*, with only the context it needs: for every IRI the batch refers to
+  but does not describe, its types, labels and ``skos:inScheme`` are pulled (one SPARQL query) from
+  the vocabularies, the reference snapshots and, optionally, a published store, so that
+  ``sh:class`` on a reference resolves without validating the whole store again;
+- results about context nodes are dropped: the store's own problems are not the batch's;
+- each result is located through the ``SourceMap`` of the conversion (file, row, column).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from rdflib.namespace import RDF, SH
+
+from sinlod.config import Settings
+from sinlod.errors import InputError, SourceLocation, StoreError
+from sinlod.namespaces import PREFIXES
+from sinlod.sourcemap import SourceMap
+from sinlod.validate.findings import Finding, Report
+from sinlod.validate.render import compact
+
+if TYPE_CHECKING:
+    from sinlod.convert import Conversion
+    from sinlod.store import Store as SinlodStore
+
+# rdflib logs every ill-typed literal ("Failed to convert Literal lexical form") through
+# logging's last-resort handler, i.e. to stderr; the finding about it is what users should see.
+logging.getLogger("rdflib.term").addHandler(logging.NullHandler())
+
+#: RDF serializations read by file extension; other files are records to convert.
+RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+}
+
+#: What the context query pulls about each referenced IRI.
+CONTEXT_PREDICATES = (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2004/02/skos/core#inScheme",
+)
+#: IRIs per context query: one query for any usual batch, bounded text for huge ones.
+CONTEXT_CHUNK = 50_000
+_RDF_TYPE = ox.NamedNode(CONTEXT_PREDICATES[0])
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+Progress = Callable[[str], None]
+
+
+# -- the rules: shapes + ontology, parsed once -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Shapes and ontology ready for pySHACL, and a store of vocabularies for context look-ups."""
+
+    shapes: rdflib.Graph
+    ontology: rdflib.Graph
+    lookup: ox.Store
+    prefixes: dict[str, str]
+
+
+_rules_cache: dict[tuple[tuple[str, int, int], ...], Rules] = {}
+_rules_lock = threading.Lock()
+_pyshacl_lock = threading.Lock()
+
+
+def rule_files(settings: Settings) -> tuple[list[Path], list[Path]]:
+    """(shape files, ontology files): shapes/*.ttl; sinlod.ttl, vocabularies/*.ttl, reference/*.ttl.
+
+    Raises ``InputError`` when the shapes or the ontology are missing: validating against nothing
+    would pass everything.
+    """
+    shapes = sorted(settings.shapes_dir.glob("*.ttl"))
+    if not shapes:
+        raise InputError(f"no SHACL shapes (*.ttl) in {settings.shapes_dir}")
+    main = settings.ontology_dir / "sinlod.ttl"
+    if not main.is_file():
+        raise InputError(f"no ontology at {main}")
+    ontology = [main, *sorted((settings.ontology_dir / "vocabularies").glob("*.ttl"))]
+    ontology += sorted((settings.data_dir / "reference").glob("*.ttl"))
+    return shapes, ontology
+
+
+def load_rules(settings: Settings) -> Rules:
+    """The parsed rules for ``settings``, cached by path, size and mtime of every file."""
+    shape_files, ontology_files = rule_files(settings)
+    key = tuple(_stamp(p) for p in [*shape_files, *ontology_files])
+    with _rules_lock:
+        cached = _rules_cache.get(key)
+        if cached is None:
+            cached = _parse_rules(shape_files, ontology_files)
+            if len(_rules_cache) >= 4:  # a few settings side by side (tests, servers); not more
+                _rules_cache.clear()
+            _rules_cache[key] = cached
+        return cached
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def _scoped(quads: list[ox.Quad], taken: set[str]) -> list[ox.Quad]:
+    """Give blank nodes whose label an earlier file used fresh labels: ``_:b0`` of two files are
+    two nodes (a blank node label is scoped to its document, RDF 1.1 Concepts §3.4)."""
+    labels = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
+    clashes = labels & taken
+    taken |= labels
+    if not clashes:
+        return quads
+    fresh = {label: ox.BlankNode() for label in clashes}
+    taken |= {b.value for b in fresh.values()}
+
+    def rename(term: Any) -> Any:
+        return fresh.get(term.value, term) if isinstance(term, ox.BlankNode) else term
+
+    return [
+        ox.Quad(rename(q.subject), q.predicate, rename(q.object), rename(q.graph_name))
+        for q in quads
+    ]
+
+
+def _parse_rules(shape_files: list[Path], ontology_files: list[Path]) -> Rules:
+    prefixes = dict(PREFIXES)
+    shapes = rdflib.Graph()
+    labels: set[str] = set()
+    for path in shape_files:
+        for quad in _scoped(_parse_file(path, prefixes), labels):
+            shapes.add(_to_rdflib_triple(quad))
+    ontology = rdflib.Graph()
+    lookup = ox.Store()
+    for path in ontology_files:
+        quads = _scoped(_parse_file(path, prefixes), labels)
+        lookup.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        for quad in quads:
+            ontology.add(_to_rdflib_triple(quad))
+    for name, iri in prefixes.items():
+        shapes.bind(name, iri, override=False)
+    return Rules(shapes, ontology, lookup, prefixes)
+
+
+def _parse_file(path: Path, prefixes: dict[str, str]) -> list[ox.Quad]:
+    """All quads of an RDF file, collecting its prefixes; ``InputError`` with the line if bad."""
+    fmt = RDF_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        parser = ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())
+        quads = list(parser)
+    except SyntaxError as exc:
+        where = SourceLocation(str(path), exc.lineno)
+        raise InputError(f"not valid {fmt.name}: {exc.msg}", where) from exc
+    for name, iri in parser.prefixes.items():
+        prefixes.setdefault(name, iri)
+    return quads
+
+
+# -- reading the batch ---------------------------------------------------------------------------
+
+
+def read_rdf(path: Path, source_map: SourceMap, labels: set[str] | None = None) -> list[ox.Quad]:
+    """The quads of an RDF file; records each triple's line for N-Triples/N-Quads, else the file.
+
+    Line numbers come free only for the line-based formats (one triple per line, N-Triples §2);
+    for the others a finding names the file and the focus node.
+    """
+    quads = _scoped(_parse_file(path, {}), set() if labels is None else labels)
+    name = str(path)
+    if RDF_SUFFIXES[path.suffix.lower()] in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = [n for n, line in enumerate(text, 1) if line.strip()[:1] not in ("", "#")]
+        for quad, line in zip(quads, lines, strict=False):
+            where = SourceLocation(name, line)
+            source_map.add(str(quad.subject), str(quad.predicate), str(quad.object), where)
+    else:
+        for quad in quads:
+            source_map.add_subject(str(quad.subject), SourceLocation(name))
+    return quads
+
+
+# -- context -------------------------------------------------------------------------------------
+
+
+def referenced_iris(triples: Sequence[ox.Triple | ox.Quad]) -> list[ox.NamedNode]:
+    """IRIs the batch points at (objects, not classes) without describing them itself."""
+    subjects = {t.subject for t in triples}
+    seen: dict[ox.NamedNode, None] = {}
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.NamedNode) and o not in subjects and t.predicate != _RDF_TYPE:
+            seen[o] = None
+    return list(seen)
+
+
+def context_triples(store: ox.Store, iris: Sequence[ox.NamedNode]) -> list[ox.Triple]:
+    """Types, labels and ``skos:inScheme`` of ``iris`` in ``store``, all graphs: one query."""
+    found: list[ox.Triple] = []
+    predicates = " ".join(f"<{p}>" for p in CONTEXT_PREDICATES)
+    for start in range(0, len(iris), CONTEXT_CHUNK):
+        values = " ".join(str(i) for i in iris[start : start + CONTEXT_CHUNK])
+        query = (
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
+            f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}"
+        )
+        try:
+            result = store.query(query, use_default_graph_as_union=True)
+        except OSError as exc:
+            raise StoreError(f"cannot read the context store: {exc}") from exc
+        if not isinstance(result, ox.QueryTriples):
+            raise AssertionError("a CONSTRUCT query returns triples")
+        found.extend(result)
+    return found
+
+
+@contextlib.contextmanager
+def open_context(context: Any) -> Iterator[ox.Store]:
+    """The pyoxigraph store to pull context from, for the time of a ``with`` block.
+
+    ``context`` is a pyoxigraph store, a ``sinlod.store.Store`` (its published snapshot), or the
+    path of a store directory, then opened read-only at its published snapshot and closed after.
+    Raises ``InputError`` when the path is no directory, ``StoreError`` when it is not a store.
+    """
+    if isinstance(context, ox.Store):
+        yield context
+        return
+    if isinstance(context, Path):
+        from sinlod.store import Store
+
+        if not context.is_dir():
+            raise InputError(f"no store at {context} (--context expects a store directory)")
+        with Store.open(context, read_only=True) as store:
+            yield store.oxigraph
+        return
+    snapshot = getattr(context, "oxigraph", None)
+    if not isinstance(snapshot, ox.Store):
+        raise TypeError(f"context must be a store or a store directory, not {context!r}")
+    yield snapshot
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+def validate(
+    data: Conversion | Sequence[Path],
+    settings: Settings,
+    *,
+    context: ox.Store | Path | SinlodStore | None = None,
+    progress: Progress | None = None,
+    mapping_files: Sequence[Path] = (),
+) -> Report:
+    """Validate a conversion, or files (RDF by extension; anything else is converted as records).
+
+    Records are converted with ``settings.mappings_dir`` plus ``mapping_files``.
+
+    Raises ``InputError`` for unreadable input or rules, ``ConversionFailed`` when records do not
+    convert, ``StoreError`` when the context store cannot be read. Violations are not raised:
+    they are in the returned ``Report`` (``conforms`` is false).
+    """
+    step = progress or _no_progress
+    if isinstance(data, str | Path):  # one path given where a list was meant
+        data = [Path(data)]
+    if isinstance(data, Sequence):
+        step("reading input")
+        quads, source_map = read_inputs([Path(p) for p in data], settings, mapping_files)
+    else:
+        quads, source_map = list(data.quads()), data.source_map
+    return validate_triples(
+        quads, settings, context=context, source_map=source_map, progress=progress
+    )
+
+
+def read_inputs(
+    paths: Sequence[Path], settings: Settings, mapping_files: Sequence[Path] = ()
+) -> tuple[list[ox.Quad], SourceMap]:
+    """Quads and source map of RDF files and record files (converted with ``sinlod.convert``)."""
+    source_map = SourceMap()
+    quads: list[ox.Quad] = []
+    records = [p for p in paths if p.is_dir() or p.suffix.lower() not in RDF_SUFFIXES]
+    labels: set[str] = set()
+    for path in paths:
+        if path not in records:
+            quads.extend(read_rdf(path, source_map, labels))
+    if records:
+        from sinlod.convert import convert
+
+        conversion = convert(records, settings, mapping_files=mapping_files)
+        quads.extend(conversion.quads())
+        source_map.update(conversion.source_map)
+    return quads, source_map
+
+
+def validate_triples(
+    triples: Iterable[ox.Triple | ox.Quad],
+    settings: Settings,
+    *,
+    context: ox.Store | Path | SinlodStore | None = None,
+    source_map: SourceMap | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate ``triples`` (graph names ignored: the batch is one data graph) against the rules.
+
+    ``context`` is a published store whose resources the batch may refer to; only what the batch
+    references is read from it, and its own problems are not reported. Used by ``publish`` and by
+    the server's write gate, which keep ``source_map`` as None when there is no source.
+    """
+    step = progress or _no_progress
+    step("loading shapes")
+    rules = load_rules(settings)
+    batch = list(triples)
+    step("pulling context")
+    iris = referenced_iris(batch)
+    extra = context_triples(rules.lookup, iris)
+    if context is not None:
+        with open_context(context) as store:
+            extra += context_triples(store, iris)
+    step("validating")
+    graph = rdflib.Graph()
+    for t in batch:
+        graph.add(_to_rdflib_triple(t))
+    for t in extra:
+        graph.add(_to_rdflib_triple(t))
+    with _pyshacl_lock:  # pySHACL writes to the shared shapes graph (its system triples)
+        _, report_graph, _ = pyshacl.validate(
+            graph,
+            shacl_graph=rules.shapes,
+            ont_graph=rules.ontology,
+            inference="rdfs",
+            inplace=True,  # the graph is ours and thrown away: skip pySHACL's copy
+        )
+    step("locating results")
+    described = {str(t.subject) for t in batch}
+    context_only = {str(t.subject) for t in extra} - described
+    findings = [
+        f
+        for f in _findings(report_graph, rules, SourceMap() if source_map is None else source_map)
+        if _nt_focus(f.focus) not in context_only
+    ]
+    return Report.of(findings, rules.prefixes)
+
+
+def _no_progress(stage: str) -> None:
+    pass
+
+
+# -- from pySHACL's report to findings -----------------------------------------------------------
+
+
+def _findings(report: rdflib.Graph, rules: Rules, source_map: SourceMap) -> Iterable[Finding]:
+    for result in report.objects(None, SH.result):
+        focus = report.value(result, SH.focusNode)
+        path_node = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        path = _path_text(report, path_node) if path_node is not None else None
+        focus_nt = _nt(focus)
+        simple_path = f"<{path_node}>" if isinstance(path_node, rdflib.URIRef) else None
+        locations = source_map.locate(focus_nt, simple_path, _nt(value) if value else None)
+        inverse = report.value(path_node, SH.inversePath) if path_node is not None else None
+        if isinstance(inverse, rdflib.URIRef) and value is not None:
+            # ^p: the value's cell points at the focus, so that cell is the place to fix
+            locations = source_map.locate(_nt(value), f"<{inverse}>", focus_nt) or locations
+        severity = report.value(result, SH.resultSeverity)
+        yield Finding(
+            severity=_local(severity) if severity is not None else "Violation",
+            message=_message(report, result),
+            focus=_plain(focus),
+            path=path,
+            value=_nt(value) if value is not None else None,
+            source_shape=_shape_name(rules, report.value(result, SH.sourceShape)),
+            constraint=_compact(rules.prefixes, report.value(result, SH.sourceConstraintComponent)),
+            locations=tuple(locations),
+        )
+
+
+def _message(report: rdflib.Graph, result: Any) -> str:
+    """The result message, English or untagged first; pySHACL makes one up when a shape has none."""
+    messages = list(report.objects(result, SH.resultMessage))
+    messages.sort(key=lambda m: (getattr(m, "language", None) not in (None, "en"), str(m)))
+    return str(messages[0]) if messages else ""
+
+
+def _shape_name(rules: Rules, shape: Any) -> str | None:
+    """A stable name for a shape, also when it is a blank node (whose label changes per parse)."""
+    if shape is None:
+        return None
+    if isinstance(shape, rdflib.URIRef):
+        return _compact(rules.prefixes, shape)
+    g = rules.shapes
+    path = g.value(shape, SH.path)
+    parent = g.value(None, SH.property, shape) or g.value(None, SH.node, shape)
+    own = _compact(rules.prefixes, path) if isinstance(path, rdflib.URIRef) else None
+    if parent is not None:
+        parent_name = _shape_name(rules, parent) or "[]"
+        return f"{parent_name}/{own}" if own else parent_name
+    return f"[sh:path {own}]" if own else "[]"
+
+
+def _path_text(g: rdflib.Graph, node: Any) -> str:
+    """A SHACL path as a SPARQL property path with full IRIs (SHACL §2.3.1)."""
+    if isinstance(node, rdflib.URIRef):
+        return str(node)
+    inverse = g.value(node, SH.inversePath)
+    if inverse is not None:
+        return "^" + _path_atom(g, inverse)
+    alternatives = g.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_path_atom(g, n) for n in rdflib.collection.Collection(g, alternatives))
+    for prop, mark in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = g.value(node, prop)
+        if inner is not None:
+            return _path_atom(g, inner) + mark
+    if g.value(node, RDF.first) is not None:
+        return "/".join(_path_atom(g, n) for n in rdflib.collection.Collection(g, node))
+    return str(node)
+
+
+def _path_atom(g: rdflib.Graph, node: Any) -> str:
+    text = _path_text(g, node)
+    return f"<{text}>" if isinstance(node, rdflib.URIRef) else f"({text})"
+
+
+def _compact(prefixes: dict[str, str], iri: Any) -> str:
+    return compact(prefixes, str(iri))
+
+
+def _local(iri: Any) -> str:
+    return str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+# -- terms between pyoxigraph and rdflib -----------------------------------------------------------
+
+
+def _to_rdflib_triple(t: ox.Triple | ox.Quad) -> tuple[Any, Any, Any]:
+    return (_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object))
+
+
+def _to_rdflib(term: Any) -> Any:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language, normalize=False)
+        dt = term.datatype.value
+        datatype = None if dt == _XSD_STRING else rdflib.URIRef(dt)
+        # normalize=False keeps the lexical form, so the value matches the source map exactly
+        return rdflib.Literal(term.value, datatype=datatype, normalize=False)
+    raise InputError(f"cannot validate RDF-star triple terms: {term}")
+
+
+def _nt(term: Any) -> str:
+    """An rdflib term in N-Triples syntax, as pyoxigraph writes it (the source map's keys)."""
+    if isinstance(term, rdflib.URIRef):
+        return str(ox.NamedNode(str(term)))
+    if isinstance(term, rdflib.BNode):
+        return str(ox.BlankNode(str(term)))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        dt = ox.NamedNode(str(term.datatype)) if term.datatype else None
+        return str(ox.Literal(str(term), datatype=dt))
+    return str(term)
+
+
+def _plain(term: Any) -> str:
+    """An IRI as itself, a blank node as ``_:label``."""
+    return f"_:{term}" if isinstance(term, rdflib.BNode) else str(term)
+
+
+def _nt_focus(focus: str) -> str:
+    return focus if focus.startswith("_:") else f"<{focus}>"
