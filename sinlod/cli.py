@@ -174,6 +174,122 @@ def validate_command(
         ctx.exit(1)
 
 
+@cli.group("link")
+def link_group() -> None:
+    """Check and suggest links into EU open datasets, offline, from data/reference snapshots.
+
+    \b
+    Example:
+      sinlod link check data/records
+      sinlod link suggest data/records --target nuts > nuts-suggestions.csv
+    """
+
+
+@link_group.command("check")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of reference snapshots (*.ttl; default: data/reference).",
+)
+@click.pass_context
+def link_check_command(
+    ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
+) -> None:
+    """Report links into closed EU code lists (NUTS, authority tables) that the snapshots lack.
+
+    Each problem names the file, row and column of the link. Exit 1 when there is any.
+
+    \b
+    Example:
+      sinlod link check data/records
+    """
+    from sinlod.linking import check_links, load_reference
+    from sinlod.validate.run import read_inputs
+
+    settings = settings_from(ctx)
+    try:
+        quads, source_map = read_inputs(list(sources), settings)
+        index = load_reference(reference or settings.data_dir / "reference")
+    except ConversionFailed as exc:
+        _print_problems(exc, "human")
+        ctx.exit(1)
+    except SinlodError as exc:
+        raise fail(exc) from exc
+    problems = check_links(quads, index, source_map)
+    for problem in problems:
+        click.echo(str(problem))
+    n = len(problems)
+    click.echo(f"{n} unknown link target{'s' * (n != 1)} ({len(index.labels)} reference codes)")
+    if problems:
+        ctx.exit(1)
+
+
+@link_group.command("suggest")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--target",
+    default="nuts",
+    show_default=True,
+    help="Link target: nuts, country, corporate-body, place, language.",
+)
+@click.option(
+    "--class",
+    "of_class",
+    default="Place",
+    show_default=True,
+    help="Class (sinlod: local name or full IRI) of the things to link.",
+)
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of reference snapshots (*.ttl; default: data/reference).",
+)
+@click.pass_context
+def link_suggest_command(
+    ctx: click.Context,
+    sources: tuple[Path, ...],
+    target: str,
+    of_class: str,
+    reference: Path | None,
+) -> None:
+    """Suggest links for things that have none into TARGET, matching labels (CSV on stdout).
+
+    Labels match ignoring case and diacritics; review each suggestion before adding it to the
+    records.
+
+    \b
+    Example:
+      sinlod link suggest data/records --target nuts
+    """
+    import csv
+    import io
+
+    from sinlod.linking import load_reference, suggest_links, target_named
+    from sinlod.namespaces import PREFIXES
+    from sinlod.validate.run import read_inputs
+
+    settings = settings_from(ctx)
+    cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
+    try:
+        link_target = target_named(target)
+        quads, _ = read_inputs(list(sources), settings)
+        index = load_reference(reference or settings.data_dir / "reference")
+    except ConversionFailed as exc:
+        _print_problems(exc, "human")
+        ctx.exit(1)
+    except SinlodError as exc:
+        raise fail(exc) from exc
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(["subject", "label", "target", "target_label"])
+    for s in suggest_links(quads, index, link_target, of_class=cls):
+        out.writerow([s.subject, s.label, s.target_iri, s.target_label])
+    click.echo(buffer.getvalue(), nl=False)
+
+
 @cli.command("convert")
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
