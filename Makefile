@@ -4,13 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ASSETS := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup run publish test lint format clean
+.PHONY: help setup assets browser run publish test conformance lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,16 +23,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install sinlod with its test tools
+setup: $(STAMP) $(ASSETS) ## Create .venv and install sinlod, its test tools and front-end assets
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
+assets: $(ASSETS) ## Install the query page's front-end assets (YASGUI) from npm
+
+# Browser tests drive Debian's Chromium; installing it needs root (as on CI).
+browser: ## Install headless Chromium and ChromeDriver from Debian's packages
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x /usr/bin/chromedriver ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		fi; \
+	fi
 
 publish: $(STAMP) ## Convert, validate and publish the shipped dataset into var/store
 	$(BIN)/sinlod publish data/records --store $(STORE)
 
-run: publish ## Set up, publish the shipped dataset and serve it on http://127.0.0.1:8000
+run: publish $(ASSETS) ## Set up, publish the shipped dataset and serve it on http://127.0.0.1:8000
 	$(BIN)/sinlod serve --store $(STORE) --host $(HOST) --port $(PORT)
 
-test: $(STAMP) ## Set up and run the whole test suite
+test: $(STAMP) $(ASSETS) browser ## Set up and run the whole test suite
 	$(BIN)/python -m pytest
+
+conformance: $(STAMP) ## Run the W3C SPARQL 1.1 suites against a live server and print a per-suite table
+	$(BIN)/python -m pytest tests/conformance -q --no-header --tb=line -rfE
 
 lint: $(STAMP) ## ruff + mypy, as strict as CI
 	$(BIN)/ruff check sinlod tests

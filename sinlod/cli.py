@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -65,7 +65,7 @@ def store_option(f: F) -> F:
     return click.option(
         "--store",
         "store_path",
-        type=click.Path(file_okay=False, path_type=__import__("pathlib").Path),
+        type=click.Path(path_type=__import__("pathlib").Path),
         default=None,
         help="Store directory (default: var/store or SINLOD_STORE_PATH).",
     )(f)
@@ -119,6 +119,12 @@ def cli(config: Any) -> None:
     help="A CSVW mapping file for records (repeatable).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "pyshacl"]),
+    default=None,
+    help="SHACL engine (default: the validation_engine setting, fast); pyshacl is the reference.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; human format: summary only.")
 @click.pass_context
 def validate_command(
@@ -129,6 +135,7 @@ def validate_command(
     mappings_dir: Path | None,
     mapping_files: tuple[Path, ...],
     strict: bool,
+    engine: str | None,
     quiet: bool,
 ) -> None:
     """Validate records or RDF files against the SHACL shapes and the ontology.
@@ -148,7 +155,7 @@ def validate_command(
     from sinlod.validate import validate
     from sinlod.validate.render import summary
 
-    settings = settings_from(ctx, mappings_dir=mappings_dir)
+    settings = settings_from(ctx, mappings_dir=mappings_dir, validation_engine=engine)
     try:
         with _stage_progress(enabled=not quiet, length=5, label="Validating") as step:
             report = validate(
@@ -440,7 +447,7 @@ def _stage_progress(enabled: bool, length: int, label: str) -> Iterator[Callable
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Worker processes; each opens the store read-only and serves the same release.",
+    help="Worker processes; each opens the store and serves its current release.",
 )
 @click.pass_context
 def serve_command(
@@ -464,6 +471,397 @@ def serve_command(
         f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
     )
     serve(settings, workers=workers)
+
+
+# -- the store: publish, releases, query, dump, restore, stats -----------------------------------
+
+#: ``sinlod query --format`` names: SPARQL result formats, then RDF formats (CONSTRUCT/DESCRIBE).
+RESULT_FORMATS = ("json", "xml", "csv", "tsv")
+GRAPH_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "rdf", "n3")
+
+
+def _store_settings(ctx: click.Context, store_path: Path | None) -> Settings:
+    return settings_from(ctx, store_path=store_path)
+
+
+def _open_store(settings: Settings, *, read_only: bool) -> Any:
+    """Open the configured store; a reader refuses a path where nothing was ever published."""
+    from sinlod.store import Store
+
+    path = settings.store_path
+    if read_only and not path.exists():
+        raise Failure(f"{path}: no store here (publish something first)", 2)
+    try:
+        return Store.open(path, read_only=read_only, base_iri=settings.base_iri)
+    except SinlodError as exc:
+        raise fail(exc) from exc
+
+
+@cli.command("publish")
+@click.argument("sources", nargs=-1, required=True)
+@store_option
+@click.option(
+    "--force", is_flag=True, help="Publish even if the data violates the shapes (recorded)."
+)
+@click.option(
+    "--skip-validation", is_flag=True, help="Load without validating (recorded as not validated)."
+)
+@click.option(
+    "--all", "republish", is_flag=True, help="Republish sources even when they are unchanged."
+)
+@click.option(
+    "--no-ontology", is_flag=True, help="Do not (re)publish the ontology and vocabularies."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no findings, only errors.")
+@click.pass_context
+def publish_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    store_path: Path | None,
+    force: bool,
+    skip_validation: bool,
+    republish: bool,
+    no_ontology: bool,
+    fmt: str,
+    quiet: bool,
+) -> None:
+    """Convert (records) or read (RDF files), validate with the store as context, and publish.
+
+    Each source goes to its own named graph, replaced atomically; the ontology and vocabularies
+    go to their own graphs. Sources unchanged since they were last published (same SHA-256 of
+    source, mappings, shapes and ontology) are skipped; if nothing changed, nothing is written.
+    Exit 1 on violations (nothing is published unless --force).
+
+    \b
+    Example:
+      sinlod publish data/records --store var/store
+      sinlod publish extra/projects.nt --force
+    """
+    import json
+
+    from sinlod.publish import PublishRefused, publish
+
+    settings = _store_settings(ctx, store_path)
+    store = _open_store(settings, read_only=False)
+    try:
+        with _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
+            result = publish(
+                list(sources),
+                settings,
+                store,
+                force=force,
+                validate=not skip_validation,
+                ontology=not no_ontology,
+                skip_unchanged=not republish,
+                progress=step,
+            )
+    except ConversionFailed as exc:
+        _print_problems(exc, "human")
+        ctx.exit(1)
+    except PublishRefused as exc:
+        if fmt == "json":
+            click.echo(json.dumps(exc.report.to_json(), indent=2, ensure_ascii=False))
+        elif not quiet:
+            click.echo(exc.report.render_human(color=True))
+        raise fail(exc) from exc
+    except SinlodError as exc:
+        raise fail(exc) from exc
+    finally:
+        store.close()
+    if fmt == "json":
+        data = {
+            "release": result.release.to_json() if result.release else None,
+            "published": result.published,
+            "skipped": result.skipped,
+            "validation": result.report.counts() if result.report else None,
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if result.report is not None and not quiet:
+        from sinlod.validate.render import summary
+
+        click.echo(summary(result.report, color=True), err=True)
+    if result.release is None:
+        click.echo(f"Nothing changed: {len(result.skipped)} graphs already published; no release.")
+        return
+    release = result.release
+    changed = sum(release.graphs.get(g, 0) for g in result.published)
+    click.echo(
+        f"Published release {release.id}: {len(result.published)} graphs ({changed} triples)"
+        f", {len(result.skipped)} unchanged; {release.triples} triples in the store."
+    )
+    if release.forced:
+        click.secho(f"Forced despite {release.violations} violations.", fg="yellow", err=True)
+
+
+@cli.command("releases")
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
+    """List the releases recorded in the store, oldest first.
+
+    \b
+    Example:
+      sinlod releases --store var/store
+      sinlod releases --format json | jq '.[-1].files'
+    """
+    import json
+
+    store = _open_store(_store_settings(ctx, store_path), read_only=True)
+    with store:
+        releases = store.releases()
+    if fmt == "json":
+        click.echo(json.dumps([r.to_json() for r in releases], indent=2, ensure_ascii=False))
+        return
+    rows = [
+        (
+            r.id,
+            r.ended.strftime("%Y-%m-%d %H:%M:%S"),
+            r.agent,
+            "any" if r.changed is None else str(len(r.changed)),
+            str(r.triples),
+            _outcome(r),
+        )
+        for r in releases
+    ]
+    header = ("release", "ended (UTC)", "agent", "graphs", "triples", "validation")
+    click.echo(_table(header, rows) if rows else "No releases yet.")
+
+
+def _outcome(release: Any) -> str:
+    if release.conforms is None:
+        return "not validated"
+    if release.conforms:
+        return "conforms"
+    forced = " (forced)" if release.forced else ""
+    return f"{release.violations} violations{forced}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int = 60) -> str:
+    """A plain text table, each cell cut at ``width`` characters."""
+    cells = [[c if len(c) <= width else c[: width - 1] + "…" for c in row] for row in rows]
+    widths = [max(len(x) for x in col) for col in zip(header, *cells, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    return "\n".join(lines)
+
+
+@cli.command("query")
+@click.argument("query")
+@store_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+    default=None,
+    help="table on a terminal; otherwise json (SELECT/ASK) or nt (CONSTRUCT/DESCRIBE).",
+)
+@click.pass_context
+def query_command(ctx: click.Context, query: str, store_path: Path | None, fmt: str | None) -> None:
+    """Run a SPARQL query (text, or @FILE) against the store; the default graph is all graphs.
+
+    \b
+    Example:
+      sinlod query 'SELECT ?p WHERE { ?p a <https://w3id.org/sinlod/def/Project> }'
+      sinlod query @report.rq --format csv > report.csv
+    """
+    from sinlod.namespaces import PREFIXES
+
+    text = _query_text(query)
+    store = _open_store(_store_settings(ctx, store_path), read_only=True)
+    with store:
+        try:
+            result = store.query(text)
+            if fmt is None:
+                fmt = "table" if sys.stdout.isatty() else None
+            out = _serialize_result(result, fmt, PREFIXES)
+        except SinlodError as exc:
+            raise fail(exc) from exc
+        except (OSError, RuntimeError) as exc:  # raised while evaluating, e.g. a SERVICE call
+            raise Failure(f"query failed: {exc}", 2) from exc
+    data = out if isinstance(out, bytes) else out.encode("utf-8")
+    click.echo(data if data.endswith(b"\n") else data + b"\n", nl=False)  # bytes: CRLF kept
+
+
+def _query_text(query: str) -> str:
+    if not query.startswith("@"):
+        return query
+    path = Path(query[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Failure(f"cannot read query file {path}: {exc.strerror}", 2) from exc
+
+
+def _serialize_result(result: Any, fmt: str | None, prefixes: dict[str, str]) -> bytes | str:
+    """Serialize with pyoxigraph's own writers; ``table`` is the one human rendering."""
+    import pyoxigraph as ox
+
+    from sinlod.convert import FORMATS
+
+    graph = isinstance(result, ox.QueryTriples)
+    if fmt == "table":
+        if graph:
+            return bytes(result.serialize(format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b"")
+        if isinstance(result, ox.QueryBoolean):
+            return "true" if bool(result) else "false"
+        return _solutions_table(result, prefixes)
+    if graph:
+        name = fmt or "nt"
+        if name not in GRAPH_FORMATS:
+            raise Failure(
+                f"--format {name} is for SELECT and ASK; use one of {', '.join(GRAPH_FORMATS)}", 2
+            )
+        rdf = FORMATS.get(name) or ox.RdfFormat.N3
+        return bytes(result.serialize(format=rdf) or b"")
+    name = fmt or "json"
+    if name not in RESULT_FORMATS:
+        raise Failure(
+            f"--format {name} is for CONSTRUCT and DESCRIBE; "
+            f"use one of {', '.join(RESULT_FORMATS)}",
+            2,
+        )
+    formats = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    return bytes(result.serialize(format=formats[name]) or b"")
+
+
+def _solutions_table(result: Any, prefixes: dict[str, str]) -> str:
+    names = tuple(v.value for v in result.variables)
+    rows = [tuple(_show_term(s[n], prefixes) for n in names) for s in result]
+    n = len(rows)
+    return _table(names, rows) + f"\n{n} row{'s' * (n != 1)}"
+
+
+def _show_term(term: Any, prefixes: dict[str, str]) -> str:
+    """A term as a person reads it: prefixed names, plain literals with their language."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, ns in prefixes.items():
+            if term.value.startswith(ns) and "/" not in term.value[len(ns) :]:
+                return f"{prefix}:{term.value[len(ns) :]}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return term.value + (f"@{term.language}" if term.language else "")
+    return str(term)
+
+
+@cli.command("dump")
+@store_option
+@click.option("--graph", default=None, help="Dump only this named graph (IRI).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file (.nq, .nq.gz, .trig, with --graph also .nt, .ttl); default: stdout.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@click.pass_context
+def dump_command(
+    ctx: click.Context, store_path: Path | None, graph: str | None, output: Path | None, quiet: bool
+) -> None:
+    """Dump the store (or one graph) as N-Quads, for backups and `sinlod restore`.
+
+    \b
+    Example:
+      sinlod dump -o backup.nq.gz
+      sinlod dump --graph https://w3id.org/sinlod/graph/projects -o projects.ttl
+    """
+    import pyoxigraph as ox
+
+    fmt = ox.RdfFormat.N_QUADS
+    if output is not None:
+        name = output.name.removesuffix(".gz")
+        try:
+            fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) or fmt
+        except ValueError:
+            raise Failure(
+                f"{output}: unknown RDF format (use .nq, .nq.gz, .trig, .nt, .ttl)", 2
+            ) from None
+    store = _open_store(_store_settings(ctx, store_path), read_only=True)
+    with store:
+        try:
+            target = output if output is not None else sys.stdout.buffer
+            count = store.dump(target, graph=graph, format=fmt)
+        except SinlodError as exc:
+            raise fail(exc) from exc
+    if not quiet and output is not None:
+        click.echo(f"{count} quads written to {output}", err=True)
+
+
+@cli.command("restore")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@store_option
+@click.pass_context
+def restore_command(ctx: click.Context, dump: Path, store_path: Path | None) -> None:
+    """Replace everything in the store by a dump (N-Quads, .gz too), atomically.
+
+    \b
+    Example:
+      sinlod restore backup.nq.gz --store var/store
+    """
+    store = _open_store(_store_settings(ctx, store_path), read_only=False)
+    with store:
+        try:
+            count = store.restore(dump)
+        except SinlodError as exc:
+            raise fail(exc) from exc
+        click.echo(f"Restored {count} quads into {store.path} (snapshot {store.release_id}).")
+
+
+@cli.command("stats")
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
+@click.pass_context
+def stats_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
+    """Triples per graph, instances per class and links per external dataset.
+
+    \b
+    Example:
+      sinlod stats --store var/store
+    """
+    import json
+
+    from sinlod.namespaces import PREFIXES
+
+    store = _open_store(_store_settings(ctx, store_path), read_only=True)
+    with store:
+        stats = store.stats()
+    if fmt == "json":
+        click.echo(json.dumps(stats.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Release {stats.release_id or '(none)'}: {stats.triples} triples\n")
+    click.echo(_table(("graph", "triples"), [(g, str(n)) for g, n in stats.graphs.items()], 80))
+    classes = [(_show_term_iri(c, PREFIXES), str(n)) for c, n in stats.classes.items()]
+    click.echo("\n" + _table(("class", "instances"), classes, 80))
+    click.echo(
+        "\n" + _table(("links to", "triples"), [(d, str(n)) for d, n in stats.links.items()])
+    )
+
+
+def _show_term_iri(iri: str, prefixes: dict[str, str]) -> str:
+    import pyoxigraph as ox
+
+    return _show_term(ox.NamedNode(iri), prefixes)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script

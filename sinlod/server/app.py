@@ -1,0 +1,95 @@
+"""The application factory: ``create_app(settings)`` builds one FastAPI app, nothing more.
+
+No module builds an app at import time; each test and each ``sinlod serve`` worker calls
+``create_app`` with its own settings. The lifespan opens the store onto ``app.state`` and closes
+it at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+
+from sinlod import __version__
+from sinlod.config import Settings
+from sinlod.server import graph_store, pages, problems, resources, sparql
+from sinlod.server.deps import StoreDep
+from sinlod.server.limits import BodyLimit
+from sinlod.server.templating import STATIC
+from sinlod.store import Store
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the server reads; opened read-only unless writes are possible (a token is set),
+    so that ``sinlod publish`` can keep writing while the server runs."""
+    return Store.open(
+        settings.store_path,
+        read_only=not settings.update_token,
+        base_iri=settings.base_iri,
+    )
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """A FastAPI app serving ``settings.store_path`` (or ``store``, which the caller then owns).
+
+    Raises ``StoreError`` at startup when the store cannot be opened.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store if store is not None else open_store(settings)
+        try:
+            yield
+        finally:
+            if store is None:
+                app.state.store.close()
+
+    app = FastAPI(
+        title=settings.dataset_title,
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    problems.install(app)
+    _add_middleware(app, settings)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (sparql, graph_store, resources, pages):
+        app.include_router(module.router)
+    app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """CORS for reads: any origin may GET, HEAD and POST a query; ``Authorization`` is not an
+    allowed header, so a browser on another site can never send a write with the token, and PUT or
+    DELETE never pass the preflight."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
+        allow_headers=["Accept", "Accept-Language", "Content-Type", "If-None-Match"],
+        expose_headers=["Content-Type", "ETag", "Last-Modified", "Link", "Location", "Vary"],
+        max_age=86400,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
+
+async def healthz(request: Request, store: StoreDep) -> JSONResponse:
+    """Liveness and what is being served: the release id and when it was published."""
+    modified = store.last_modified
+    body: dict[str, Any] = {
+        "status": "ok",
+        "release": store.release_id,
+        "last_modified": modified.isoformat() if modified else None,
+        "graphs": len(store.graph_names()),
+    }
+    return JSONResponse(body)

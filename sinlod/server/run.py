@@ -1,0 +1,58 @@
+"""Running the app under uvicorn: what ``sinlod serve`` calls.
+
+One worker: uvicorn binds the port itself. Several workers: we bind the listening socket and hand
+it to uvicorn's multiprocess supervisor, because uvicorn's own ``Config.bind_socket`` leaves the
+socket's protocol at 0, accepted connections then never get ``TCP_NODELAY``, and every keep-alive
+request after the first waits ~40 ms for a delayed ACK on Linux (uvicorn issue #3149). Each worker
+process builds its own app from the same settings (``create_app`` is the factory).
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from sinlod.config import Settings
+from sinlod.server.app import create_app, open_store
+
+
+def check_store(settings: Settings) -> None:
+    """Open and close the store once, so a broken store is reported before uvicorn starts.
+
+    Raises ``StoreError`` naming the path and the problem.
+    """
+    open_store(settings).close()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` (see above)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
+    """Serve ``settings.store_path`` on ``settings.host``:``settings.port`` until interrupted."""
+    config = uvicorn.Config(
+        functools.partial(create_app, settings),
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+    )
+    if workers <= 1:
+        uvicorn.Server(config).run()
+        return
+    sock = bind_socket(settings.host, settings.port)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()

@@ -1,0 +1,237 @@
+"""``/sparql``: the SPARQL 1.1 Protocol, query and update (https://www.w3.org/TR/sparql11-protocol/).
+
+Query: ``GET ?query=``, ``POST`` a form with ``query=``, or ``POST application/sparql-query``,
+with ``default-graph-uri`` / ``named-graph-uri``. Update: ``POST application/sparql-update`` or a
+form with ``update=``, with ``using-graph-uri`` / ``using-named-graph-uri``; updates need the
+bearer token. A ``GET`` without a query answers the service description (RDF), or the query page
+for a browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pyoxigraph import Literal, RdfFormat, parse, serialize
+from starlette.datastructures import FormData, QueryParams
+
+from sinlod.config import Settings
+from sinlod.errors import QueryError
+from sinlod.namespaces import PREFIXES
+from sinlod.server import deps
+from sinlod.server.deps import SettingsDep, StoreDep
+from sinlod.server.execute import QueryRequest, run_query
+from sinlod.server.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
+from sinlod.server.problems import UnsupportedMediaType
+from sinlod.server.sparql_scan import add_using, check_remote
+from sinlod.server.templating import render
+from sinlod.server.urls import server_root
+from sinlod.store import ReleaseInfo, Store
+
+router = APIRouter(tags=["SPARQL"])
+
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD"], name="sparql")
+async def sparql_get(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    query: str | None = None,
+    format: str | None = None,
+) -> Response:
+    """Run ``?query=``; without one, describe the service (or show the query page)."""
+    params = request.query_params
+    if "update" in params:
+        raise QueryError("SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
+    _single(params, "query")
+    if query is None:
+        return _describe_service(request, settings)
+    return await _answer(store, settings, request, _query_request(query, params, request, format))
+
+
+@router.post("/sparql")
+async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """Queries and updates by ``Content-Type`` (direct body or form)."""
+    media = _media_type(request)
+    if media == SPARQL_QUERY:
+        text = await _text_body(request)
+        query = _query_request(text, request.query_params, request, None)
+        return await _answer(store, settings, request, query)
+    if media == SPARQL_UPDATE:
+        text = await _text_body(request)
+        return await _update(request, store, settings, text, request.query_params)
+    if media in (FORM, MULTIPART):
+        async with request.form() as form:  # closes any spooled upload files
+            return await _form(request, store, settings, form)
+    raise UnsupportedMediaType(
+        f"POST to /sparql needs Content-Type {SPARQL_QUERY}, {SPARQL_UPDATE} or {FORM};"
+        f" got {media or 'none'}"
+    )
+
+
+async def _form(request: Request, store: Store, settings: SettingsDep, form: FormData) -> Response:
+    _single(form, "query")
+    _single(form, "update")
+    query, update = form.get("query"), form.get("update")
+    if isinstance(query, str) and isinstance(update, str):
+        raise QueryError("send either query= or update=, not both")
+    if isinstance(query, str):
+        fmt = request.query_params.get("format") or _str(form.get("format"))
+        q = _query_request(query, form, request, fmt)
+        return await _answer(store, settings, request, q)
+    if isinstance(update, str):
+        return await _update(request, store, settings, update, form)
+    raise QueryError("the form has neither a query= nor an update= field")
+
+
+def _single(params: QueryParams | FormData, name: str) -> None:
+    """The protocol allows exactly one ``query`` (or ``update``) per request."""
+    count = len(params.getlist(name))
+    if count > 1:
+        raise QueryError(f"give one {name}= parameter, not {count}")
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _graphs(params: QueryParams | FormData, name: str) -> list[str]:
+    """Every value of a repeatable graph parameter (``default-graph-uri`` etc.)."""
+    return [v for v in params.getlist(name) if isinstance(v, str)]
+
+
+def _query_request(
+    text: str, params: QueryParams | FormData, request: Request, fmt: str | None
+) -> QueryRequest:
+    return QueryRequest(
+        query=text,
+        default_graphs=_graphs(params, "default-graph-uri"),
+        named_graphs=_graphs(params, "named-graph-uri"),
+        accept=request.headers.get("accept"),
+        format=fmt if fmt is not None else request.query_params.get("format"),
+        base_iri=_endpoint(request),
+    )
+
+
+def _endpoint(request: Request) -> str:
+    """The endpoint's own URL: the base IRI relative IRIs in a query or update resolve against."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _text_body(request: Request) -> str:
+    """The body of a direct POST; the protocol requires UTF-8 (§2.1.3, §2.2.2)."""
+    _, _, params = request.headers.get("content-type", "").partition(";")
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"the body must be UTF-8, not charset={value.strip()}")
+    body = await request.body()
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"the request body is not UTF-8 (byte {exc.start})") from exc
+
+
+async def _answer(
+    store: Store, settings: SettingsDep, request: Request, query: QueryRequest
+) -> Response:
+    query = dataclasses.replace(query, query=check_remote(query.query, settings.service_allowlist))
+    answer = await run_query(
+        store, query, timeout=settings.query_timeout, max_results=settings.max_results
+    )
+    headers = {"Vary": "Accept"}
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=answer.format.content_type, headers=headers)
+    return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
+
+async def _update(
+    request: Request,
+    store: Store,
+    settings: SettingsDep,
+    text: str,
+    params: QueryParams | FormData,
+) -> Response:
+    deps.require_token(settings, request.headers.get("authorization"))
+    text = check_remote(text, settings.service_allowlist)
+    text = add_using(
+        text, _graphs(params, "using-graph-uri"), _graphs(params, "using-named-graph-uri")
+    )
+    release = ReleaseInfo(agent="SPARQL Update over HTTP", comment="POST /sparql")
+    base = _endpoint(request)
+    await anyio.to_thread.run_sync(lambda: store.update(text, base_iri=base, release=release))
+    return Response(status_code=204)
+
+
+# -- service description (https://www.w3.org/TR/sparql11-service-description/) ----------------
+
+_SD = """
+@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix formats: <http://www.w3.org/ns/formats/> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<{endpoint}> a sd:Service ;
+  sd:endpoint <{endpoint}> ;
+  sd:supportedLanguage {languages} ;
+  sd:feature {features} ;
+  sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML,
+    formats:SPARQL_Results_CSV, formats:SPARQL_Results_TSV, formats:Turtle, formats:N-Triples,
+    formats:JSON-LD, formats:RDF_XML, formats:N-Quads, formats:TriG ;
+  sd:defaultDataset [ a sd:Dataset ; dct:title {title} ;
+    sd:defaultGraph [ a sd:Graph ] ] .
+"""
+
+
+def _service_turtle(endpoint: str, settings: Settings) -> str:
+    """Only what this server really does: Update only with a token, federation only to allowed
+    hosts."""
+    languages = ["sd:SPARQL11Query"] + (["sd:SPARQL11Update"] if settings.update_token else [])
+    features = ["sd:UnionDefaultGraph"]
+    if settings.service_allowlist:
+        features.append("sd:BasicFederatedQuery")
+    title = str(Literal(settings.dataset_title))  # quoted and escaped by Oxigraph
+    return _SD.format(
+        endpoint=endpoint,
+        languages=", ".join(languages),
+        features=", ".join(features),
+        title=title,
+    )
+
+
+def _describe_service(request: Request, settings: SettingsDep) -> Response:
+    """The service description as RDF, or the query page for a browser."""
+    if prefers_html(request.headers.get("accept")) and "format" not in request.query_params:
+        return render(request, "query.html", endpoint="/sparql")
+    fmt = _service_format(request)
+    endpoint = server_root(request, settings) + "sparql"
+    turtle = _service_turtle(endpoint, settings)
+    assert isinstance(fmt.oxigraph, RdfFormat)
+    quads = parse(turtle.encode(), RdfFormat.TURTLE)
+    body = serialize(quads, format=fmt.oxigraph, prefixes=_SD_PREFIXES) or b""
+    return Response(bytes(body), media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+_SD_PREFIXES = {
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "formats": "http://www.w3.org/ns/formats/",
+    "dct": "http://purl.org/dc/terms/",
+    "rdf": PREFIXES["rdf"],
+}
+
+
+def _service_format(request: Request) -> Format:
+    name = request.query_params.get("format")
+    if name:
+        return by_name(name, GRAPH_FORMATS)
+    return negotiate(request.headers.get("accept"), GRAPH_FORMATS)

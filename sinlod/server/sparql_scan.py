@@ -1,0 +1,200 @@
+"""A careful token scan of SPARQL text, for what pyoxigraph does not expose.
+
+pyoxigraph parses queries but gives Python no algebra, so two protocol duties are done on tokens:
+
+* refusing ``SERVICE`` and ``LOAD`` to hosts outside ``service_allowlist`` (a public endpoint must
+  not become a proxy that fetches arbitrary URLs), and
+* applying ``using-graph-uri`` / ``using-named-graph-uri`` to an update (SPARQL 1.1 Protocol §2.2.3)
+  by adding ``USING`` clauses before each top-level ``WHERE`` of a modify operation.
+
+The scanner skips strings (all four quote styles), comments and IRIs, so ``"SERVICE"`` in a literal
+or ``<http://x/#LOAD>`` is never mistaken for a keyword. It only has to be right on text that
+pyoxigraph will then accept; anything it cannot vouch for (``SERVICE ?var``, a relative IRI) is
+refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+
+from sinlod.errors import QueryError
+from sinlod.server.problems import ServiceNotAllowed
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+             | '''(?:[^'\\]|\\.|'(?!''))*'''
+             | "(?:[^"\\\n\r]|\\.)*"
+             | '(?:[^'\\\n\r]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][^\s{}()\[\];,.<>"'=!|&*+/^-]+)
+  | (?P<word>[^\s{}()\[\];,<>"'=!|&*+/^?$#]+)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    depth: int  # nesting of { } at the token
+
+    def is_keyword(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of SPARQL text (comments dropped), with their brace depth.
+
+    >>> [t.text for t in tokens('SELECT * { ?s ?p "SERVICE" } # LOAD')]
+    ['SELECT', '*', '{', '?s', '?p', '"SERVICE"', '}']
+    """
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind == "comment":
+            continue
+        if kind == "close":
+            depth = max(0, depth - 1)
+        yield Token(kind, match.group(), match.start(), depth)
+        if kind == "open":
+            depth += 1
+
+
+def _prefixes(toks: Sequence[Token]) -> dict[str, str]:
+    """``PREFIX p: <iri>`` declarations, for resolving ``SERVICE p:x``."""
+    found = {}
+    for i, tok in enumerate(toks[:-2]):
+        if tok.is_keyword("PREFIX") and toks[i + 1].kind == "word" and toks[i + 2].kind == "iri":
+            found[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
+    return found
+
+
+def _target(tok: Token, prefixes: dict[str, str]) -> str | None:
+    """The absolute IRI a SERVICE/LOAD operand names, or ``None`` when it cannot be known."""
+    if tok.kind == "iri":
+        return tok.text[1:-1]
+    if tok.kind == "word" and ":" in tok.text:
+        prefix, _, local = tok.text.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + local
+    return None
+
+
+def check_remote(text: str, allowlist: Sequence[str]) -> str:
+    """Refuse ``SERVICE`` and ``LOAD`` unless they go to a host on ``allowlist``; returns the text
+    to run.
+
+    A ``SILENT`` operation is not refused but made to fail silently, as SPARQL says a failed
+    silent operation behaves: ``SERVICE SILENT <x> { ... }`` becomes ``{}`` (one empty solution,
+    SPARQL 1.1 Federated Query §4) and ``LOAD SILENT <x>`` becomes the no-op ``INSERT DATA {}``
+    (SPARQL 1.1 Update §3.1.4). Otherwise raises ``ServiceNotAllowed`` (400) naming the host.
+
+    >>> check_remote("SELECT * { SERVICE SILENT <http://b.example/q> { ?s ?p ?o } }", [])
+    'SELECT * { {} }'
+    >>> check_remote("LOAD <http://b.example/x.ttl>", [])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sinlod.server.problems.ServiceNotAllowed: LOAD from b.example is not allowed ... hosts: none)
+    """
+    toks = list(tokens(text))
+    prefixes = _prefixes(toks)
+    allowed = {h.lower() for h in allowlist}
+    cuts: list[tuple[int, int, str]] = []
+    for i, tok in enumerate(toks):
+        if not tok.is_keyword("SERVICE", "LOAD"):
+            continue
+        silent = i + 1 < len(toks) and toks[i + 1].is_keyword("SILENT")
+        j = i + 2 if silent else i + 1
+        if j >= len(toks):
+            continue  # a dangling keyword: the parser will reject the text
+        iri = _target(toks[j], prefixes)
+        host = (urlsplit(iri).hostname or "") if iri else ""
+        if host and host.lower() in allowed:
+            continue
+        if not silent:
+            raise _refusal(tok.text.upper(), host, toks[j].text, allowed)
+        cuts.append(_silenced(toks, i, j))
+    for begin, end, replacement in reversed(cuts):
+        text = text[:begin] + replacement + text[end:]
+    return text
+
+
+def _refusal(keyword: str, host: str, operand: str, allowed: set[str]) -> ServiceNotAllowed:
+    listed = ", ".join(sorted(allowed)) or "none"
+    if not host:
+        return ServiceNotAllowed(
+            f"{keyword} {operand} is not allowed on this endpoint: only absolute IRIs to allowed"
+            f" hosts can be checked (allowed hosts: {listed})"
+        )
+    verb = "to" if keyword == "SERVICE" else "from"
+    return ServiceNotAllowed(
+        f"{keyword} {verb} {host} is not allowed on this endpoint (allowed hosts: {listed})"
+    )
+
+
+def _silenced(toks: Sequence[Token], i: int, j: int) -> tuple[int, int, str]:
+    """The span of a silent SERVICE (up to its closing brace) or LOAD (up to its target graph),
+    and what replaces it."""
+    if toks[i].is_keyword("SERVICE"):
+        k = j + 1
+        while k < len(toks) and toks[k].kind != "open":
+            k += 1
+        close = next(
+            (t for t in toks[k + 1 :] if t.kind == "close" and t.depth == toks[k].depth),
+            toks[-1],
+        )
+        return toks[i].start, close.start + 1, "{}"
+    end = j
+    if end + 1 < len(toks) and toks[end + 1].is_keyword("INTO"):
+        end += 3 if end + 2 < len(toks) and toks[end + 2].is_keyword("GRAPH") else 2
+        end = min(end, len(toks) - 1)
+    return toks[i].start, toks[end].start + len(toks[end].text), "INSERT DATA {}"
+
+
+def add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """The update with ``USING``/``USING NAMED`` clauses for the protocol's graph parameters.
+
+    The protocol forbids combining the parameters with ``USING`` or ``WITH`` in the text
+    (§2.2.3): that raises ``QueryError``. ``DELETE WHERE`` takes no ``USING`` and is left alone.
+
+    >>> add_using("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://g"], [])
+    'DELETE { ?s ?p ?o } USING <http://g> WHERE { ?s ?p ?o }'
+    """
+    if not using and not using_named:
+        return update
+    toks = list(tokens(update))
+    if any(t.depth == 0 and t.is_keyword("USING", "WITH") for t in toks):
+        raise QueryError(
+            "using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH"
+            " in the update"
+        )
+    for graph in (*using, *using_named):
+        try:  # the IRIs go into the update text: they must be IRIs and nothing more
+            ox.NamedNode(graph)
+        except ValueError as exc:
+            raise QueryError(f"not an absolute IRI: {graph!r} ({exc})") from exc
+    clause = "".join(f"USING <{g}> " for g in using)
+    clause += "".join(f"USING NAMED <{g}> " for g in using_named)
+    out, last = [], 0
+    for i, tok in enumerate(toks):
+        if (
+            tok.depth == 0
+            and tok.is_keyword("WHERE")
+            and not (i and toks[i - 1].is_keyword("DELETE"))
+        ):
+            out.append(update[last : tok.start] + clause)
+            last = tok.start
+    out.append(update[last:])
+    return "".join(out)

@@ -1,0 +1,59 @@
+"""Mapping between request URLs and the configured base IRI (DESIGN.md decision 1).
+
+The data names things ``{base_iri}id/...``; the server may run anywhere (``http://127.0.0.1:8000``
+locally, the production host behind w3id.org). A request path is looked up under the base IRI, and
+IRIs under the base (or under the fixed ontology namespace) are linked back to this server.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from sinlod.config import Settings
+from sinlod.namespaces import DEFAULT_BASE
+
+#: Ontology terms always live here, whatever the configured base (docs/model.md).
+ONTOLOGY_BASE = DEFAULT_BASE + "def/"
+
+
+def server_root(request: Request, settings: Settings) -> str:
+    """The URL this server is reached at, ending in ``/``."""
+    root = settings.public_url or str(request.base_url)
+    return root if root.endswith("/") else root + "/"
+
+
+def iri_for_path(path: str, settings: Settings) -> str:
+    """The IRI a request path stands for: ``/id/project/sic`` → ``{base}id/project/sic``;
+    ``/def/Project`` → ``https://w3id.org/sinlod/def/Project``.
+
+    >>> iri_for_path("/def/roles/coordinator", Settings())
+    'https://w3id.org/sinlod/def/roles/coordinator'
+    """
+    rest = path.lstrip("/")
+    if rest.startswith("def/"):
+        return ONTOLOGY_BASE + rest.removeprefix("def/")
+    return settings.base_iri + rest
+
+
+def local_url(iri: str, root: str, settings: Settings) -> str | None:
+    """The URL on this server for an IRI it serves, or ``None`` for an external IRI.
+
+    >>> local_url("https://w3id.org/sinlod/id/project/sic", "http://h/", Settings())
+    'http://h/id/project/sic'
+    """
+    if iri.startswith(ONTOLOGY_BASE):
+        return root + "def/" + iri.removeprefix(ONTOLOGY_BASE)
+    rest = iri.removeprefix(settings.base_iri)
+    if rest != iri and rest.startswith(("id/", "doc/", "def/")):
+        return root + rest
+    return None
+
+
+def alternate_url(path: str, extension: str, name: str) -> str:
+    """The URL of one format of a document: ``/doc/project/sic.ttl``; for a path ending in ``/``
+    (the ontology, ``/def/``) a ``?format=`` parameter instead.
+
+    >>> alternate_url("/def/", "ttl", "turtle")
+    '/def/?format=turtle'
+    """
+    return f"{path}?format={name}" if path.endswith("/") else f"{path}.{extension}"
