@@ -18,6 +18,7 @@ from sinlod.errors import (
     SourceLocation,
     StoreError,
 )
+from sinlod.store import Store
 
 __all__ = [
     "ConversionFailed",
@@ -28,6 +29,7 @@ __all__ = [
     "Settings",
     "SinlodError",
     "SourceLocation",
+    "Store",
     "StoreError",
     "__version__",
 ]

@@ -2,4 +2,5 @@
 
 from sinlod.cli import cli
 
-cli(prog_name="sinlod")
+if __name__ == "__main__":
+    cli(prog_name="sinlod")

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import click
 
 from sinlod import __version__
-from sinlod.config import Settings
+from sinlod.config import Settings, settings_table
 from sinlod.errors import (
     ConversionFailed,
     InvalidData,
@@ -179,6 +179,32 @@ def validate_command(
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     if report.failed(strict):
         ctx.exit(1)
+
+
+@cli.command("settings")
+@click.option(
+    "--markdown", is_flag=True, help="Print the settings table of the README instead of values."
+)
+@click.pass_context
+def settings_command(ctx: click.Context, markdown: bool) -> None:
+    """Show the effective settings (defaults, settings file, SINLOD_* variables).
+
+    \b
+    Example:
+      SINLOD_PORT=9000 sinlod settings
+      sinlod settings --markdown
+    """
+    from sinlod.config import settings_markdown
+
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
+    settings = settings_from(ctx)
+    for name, env, _default, _help in settings_table():
+        value = getattr(settings, name)
+        if name == "update_token" and value:
+            value = "(set)"
+        click.echo(f"{name} = {value!s}  [{env}]")
 
 
 @cli.group("link")

@@ -45,8 +45,23 @@ class Settings:
     mappings_dir: Path = _setting(
         PROJECT_ROOT / "data" / "mappings", "CSVW metadata used to map records to RDF."
     )
+    assets_dir: Path = _setting(
+        PROJECT_ROOT / "node_modules",
+        "Front-end assets installed from npm by `make assets` (YASGUI for the query page).",
+    )
     update_token: str | None = _setting(
         None, "Bearer token that SPARQL Update and Graph Store writes need (unset: refused)."
+    )
+    update_tokens: tuple[str, ...] = _setting(
+        (),
+        "More write tokens, each with the name the release log records"
+        " (name:token,name2:token2; update_token is named default).",
+    )
+    query_cache_entries: int = _setting(
+        256, "Query results kept in the server's in-process cache (0: no cache)."
+    )
+    query_cache_bytes: int = _setting(
+        64_000_000, "Largest total size of the cached query results, in bytes."
     )
     query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
@@ -55,6 +70,9 @@ class Settings:
         (), "Hosts that SERVICE and LOAD may reach (comma-separated; none by default)."
     )
     shacl_gate: bool = _setting(True, "Refuse writes over HTTP that would violate the shapes.")
+    validation_engine: str = _setting(
+        "fast", "SHACL engine: fast (the shacl package, same findings) or pyshacl (the reference)."
+    )
     host: str = _setting("127.0.0.1", "Address `sinlod serve` listens on.")
     port: int = _setting(8000, "Port `sinlod serve` listens on.")
     public_url: str | None = _setting(
@@ -166,3 +184,11 @@ def settings_table() -> list[tuple[str, str, str, str]]:
             default = default.relative_to(PROJECT_ROOT)
         rows.append((f.name, "SINLOD_" + f.name.upper(), repr(default), f.metadata["help"]))
     return rows
+
+
+def settings_markdown() -> str:
+    """The README's configuration table, generated so that it cannot drift from ``Settings``."""
+    lines = ["| setting | environment variable | default | what |", "|---|---|---|---|"]
+    for name, env, default, help_text in settings_table():
+        lines.append(f"| `{name}` | `{env}` | `{default}` | {help_text.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"

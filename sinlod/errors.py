@@ -9,7 +9,8 @@ codes and HTTP statuses, each in one place::
     ├── ConversionFailed    a conversion found problems; carries every RecordError found
     ├── InvalidData         SHACL violations; carries the findings
     ├── StoreError          the store cannot be opened, read or written
-    └── QueryError          a SPARQL query or update that cannot be parsed or evaluated
+    └── QueryError          a SPARQL query or update that cannot be parsed
+        └── QueryEvaluationError  one that parses but fails when run (unknown function, ...)
 """
 
 from __future__ import annotations
@@ -99,3 +100,9 @@ class StoreError(SinlodError):
 
 class QueryError(SinlodError):
     """A SPARQL query or update that cannot be parsed or evaluated."""
+
+
+class QueryEvaluationError(QueryError):
+    """A query or update that parses but fails when run: an unsupported function, ``DROP`` of a
+    graph that does not exist, a ``LOAD`` that cannot fetch. The request was well-formed (HTTP 500,
+    not 400, as the SPARQL 1.1 Protocol distinguishes them)."""

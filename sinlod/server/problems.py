@@ -30,6 +30,7 @@ from sinlod.errors import (
     InputError,
     InvalidData,
     QueryError,
+    QueryEvaluationError,
     SinlodError,
     StoreError,
 )
@@ -133,14 +134,19 @@ class QueryTimeout(HttpProblem):
 
 
 class ServiceNotAllowed(HttpProblem):
-    """SERVICE or LOAD to a host that is not on ``service_allowlist``."""
+    """SERVICE or LOAD to a host that is not on ``service_allowlist``.
 
-    status = 400
+    403: the request is well-formed and understood, and refused by policy (a public endpoint must
+    not become a proxy that fetches arbitrary URLs).
+    """
+
+    status = 403
     code = "service-not-allowed"
 
 
 #: Library errors by class, most specific first (``RecordError`` is an ``InputError``).
 _LIBRARY_STATUS: tuple[tuple[type[SinlodError], int, str], ...] = (
+    (QueryEvaluationError, 500, "query-failed"),
     (QueryError, 400, "query-error"),
     (InvalidData, 422, "invalid-data"),
     (ConversionFailed, 422, "invalid-data"),

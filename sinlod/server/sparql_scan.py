@@ -15,61 +15,14 @@ refused rather than guessed.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
 from sinlod.errors import QueryError
 from sinlod.server.problems import ServiceNotAllowed
-
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-             | '''(?:[^'\\]|\\.|'(?!''))*'''
-             | "(?:[^"\\\n\r]|\\.)*"
-             | '(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][^\s{}()\[\];,.<>"'=!|&*+/^-]+)
-  | (?P<word>[^\s{}()\[\];,<>"'=!|&*+/^?$#]+)
-  | (?P<open>\{)
-  | (?P<close>\})
-  | (?P<other>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    depth: int  # nesting of { } at the token
-
-    def is_keyword(self, *words: str) -> bool:
-        return self.kind == "word" and self.text.upper() in words
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The significant tokens of SPARQL text (comments dropped), with their brace depth.
-
-    >>> [t.text for t in tokens('SELECT * { ?s ?p "SERVICE" } # LOAD')]
-    ['SELECT', '*', '{', '?s', '?p', '"SERVICE"', '}']
-    """
-    depth = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind == "comment":
-            continue
-        if kind == "close":
-            depth = max(0, depth - 1)
-        yield Token(kind, match.group(), match.start(), depth)
-        if kind == "open":
-            depth += 1
+from sinlod.sparql_text import Token, tokens
 
 
 def _prefixes(toks: Sequence[Token]) -> dict[str, str]:

@@ -280,7 +280,7 @@ async def test_using_graph_uri_scopes_the_where_clause(client: httpx.AsyncClient
 async def test_service_to_an_unlisted_host_is_refused(client: httpx.AsyncClient) -> None:
     query = "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }"
     r = await client.get("/sparql", params={"query": query})
-    assert r.status_code == 400
+    assert r.status_code == 403
     assert r.json()["code"] == "service-not-allowed"
     assert r.json()["detail"] == (
         "SERVICE to evil.example is not allowed on this endpoint (allowed hosts: none)"
@@ -291,7 +291,7 @@ async def test_load_is_refused_even_with_the_token(client: httpx.AsyncClient) ->
     r = await client.post(
         "/sparql", data={"update": "LOAD <http://evil.example/data.ttl>"}, headers=AUTH
     )
-    assert r.status_code == 400
+    assert r.status_code == 403
     assert r.json()["detail"] == (
         "LOAD from evil.example is not allowed on this endpoint (allowed hosts: none)"
     )
@@ -503,3 +503,31 @@ def test_add_using_refuses_what_is_not_an_iri() -> None:
     """The graph IRIs are pasted into the update, so nothing else may get in with them."""
     with pytest.raises(Exception, match="not an absolute IRI"):
         add_using("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://g> } ; DROP ALL ; #"], [])
+
+
+async def test_evaluation_errors_are_500_and_syntax_errors_400(client: httpx.AsyncClient) -> None:
+    """A well-formed query that fails when run is the server's 500, not the client's 400."""
+    failing = "SELECT * WHERE { BIND(<http://example.org/no-such-function>(1) AS ?x) }"
+    r = await client.get("/sparql", params={"query": failing})
+    assert r.status_code == 500
+    assert r.json()["code"] == "query-failed"
+    assert "The custom function <http://example.org/no-such-function> is not supported" in (
+        r.json()["detail"]
+    )
+    r = await client.get("/sparql", params={"query": "SELEC * WHERE { ?s ?p ?o }"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "query-error"
+
+
+async def test_release_log_is_not_in_the_default_graph_but_from_is_honoured(
+    client: httpx.AsyncClient,
+) -> None:
+    """Data queries do not see PROV release metadata; FROM names exactly the dataset to use."""
+    accept = {"Accept": "application/sparql-results+json"}
+    prov = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://www.w3.org/ns/prov#Activity> }"
+    r = await client.get("/sparql", params={"query": prov}, headers=accept)
+    assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    releases = "https://w3id.org/sinlod/graph/releases"
+    in_log = prov.replace("WHERE", f"FROM <{releases}> WHERE")
+    r = await client.get("/sparql", params={"query": in_log}, headers=accept)
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) >= 1

@@ -1,0 +1,70 @@
+"""Facts about SPARQL text that pyoxigraph does not expose (it gives Python no algebra).
+
+A careful token scan: strings (all four quote styles), comments and IRIs are skipped, so
+``"FROM"`` in a literal or ``<http://x/#LOAD>`` is never mistaken for a keyword.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+             | '''(?:[^'\\]|\\.|'(?!''))*'''
+             | "(?:[^"\\\n\r]|\\.)*"
+             | '(?:[^'\\\n\r]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][^\s{}()\[\];,.<>"'=!|&*+/^-]+)
+  | (?P<word>[^\s{}()\[\];,<>"'=!|&*+/^?$#]+)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    depth: int  # nesting of { } at the token
+
+    def is_keyword(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of SPARQL text (comments dropped), with their brace depth.
+
+    >>> [t.text for t in tokens('SELECT * { ?s ?p "SERVICE" } # LOAD')]
+    ['SELECT', '*', '{', '?s', '?p', '"SERVICE"', '}']
+    """
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind == "comment":
+            continue
+        if kind == "close":
+            depth = max(0, depth - 1)
+        yield Token(kind, match.group(), match.start(), depth)
+        if kind == "open":
+            depth += 1
+
+
+def declares_dataset(text: str) -> bool:
+    """True when a query names its own dataset with ``FROM`` or ``FROM NAMED``.
+
+    Such a query must be evaluated on that dataset, not on the union default graph.
+
+    >>> declares_dataset("SELECT * FROM <http://ex/g> { ?s ?p ?o }")
+    True
+    >>> declares_dataset('SELECT * { ?s ?p "FROM" } # FROM <x>')
+    False
+    """
+    return any(t.depth == 0 and t.is_keyword("FROM") for t in tokens(text))

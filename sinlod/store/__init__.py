@@ -1,0 +1,34 @@
+"""The store: atomic, versioned releases of named graphs in pyoxigraph, with dumps and restore.
+
+``Store`` is the one interface the CLI, the publish pipeline and the server use (DESIGN.md 5, 7).
+"""
+
+from __future__ import annotations
+
+from sinlod.store.core import Store
+from sinlod.store.layout import FORMAT_VERSION
+from sinlod.store.releases import (
+    FileInfo,
+    Release,
+    ReleaseInfo,
+    current_fingerprints,
+    release_iri,
+    releases_graph,
+)
+from sinlod.store.stats import EXTERNAL_DATASETS, Stats
+from sinlod.store.writing import GraphContent, QueryResult
+
+__all__ = [
+    "EXTERNAL_DATASETS",
+    "FORMAT_VERSION",
+    "FileInfo",
+    "GraphContent",
+    "QueryResult",
+    "Release",
+    "ReleaseInfo",
+    "Stats",
+    "Store",
+    "current_fingerprints",
+    "release_iri",
+    "releases_graph",
+]

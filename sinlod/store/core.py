@@ -1,0 +1,451 @@
+"""The Store: one interface over a pyoxigraph snapshot directory (or memory, for tests).
+
+Contract (each point has a test in ``tests/test_store.py``):
+
+- **Atomic writes.** ``replace_graphs``, ``update`` and ``restore`` build a new snapshot and
+  publish it with one rename (see ``layout.py``). On any error, or if the process is killed, the
+  previous snapshot stays the published one, unchanged. Raises ``StoreError`` on storage failure,
+  ``InputError`` for an unreadable source file, ``QueryError`` for a bad update.
+- **Consistent reads.** A query runs on one snapshot from start to end; ``refresh()`` moves a
+  long-lived reader (the server) to the newest snapshot between queries.
+- **One writer at a time.** Writers take an fcntl lock on ``write.lock`` and wait for each other.
+- **A release per write.** Each write records a release (``releases.py``) in the same snapshot;
+  ``release_id`` names the published snapshot and changes on every write, so it can serve as an
+  ETag. ``restore`` records no release, since a restore must give back exactly the dumped quads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import pyoxigraph as ox
+
+from sinlod.errors import InputError, QueryError, QueryEvaluationError, StoreError
+from sinlod.namespaces import DEFAULT_BASE
+from sinlod.sparql_text import declares_dataset
+from sinlod.store.layout import StoreDirectory
+from sinlod.store.releases import (
+    Release,
+    ReleaseInfo,
+    read_releases,
+    releases_graph,
+)
+from sinlod.store.stats import Stats, compute_stats
+from sinlod.store.writing import (
+    Change,
+    GraphContent,
+    QueryResult,
+    apply,
+    build,
+    bulk_load,
+    cheaper_to_rebuild,
+    copy_graphs_except,
+    write_file,
+)
+
+
+class Store:
+    """Published RDF data: named graphs in snapshots, queried as one dataset.
+
+    >>> store = Store.in_memory()
+    >>> g = "https://w3id.org/sinlod/graph/demo"
+    >>> t = ox.Triple(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("1"))
+    >>> store.replace_graphs({g: [t]}, release=ReleaseInfo(agent="doctest")).graphs[g]
+    1
+    >>> bool(store.query("ASK { <http://e/a> ?p ?o }"))
+    True
+    """
+
+    def __init__(
+        self,
+        directory: StoreDirectory | None,
+        *,
+        read_only: bool,
+        base_iri: str,
+        lock_timeout: float,
+    ) -> None:
+        self._dir = directory
+        self._read_only = read_only
+        self.base_iri = base_iri
+        self._lock_timeout = lock_timeout
+        self._lock = threading.RLock()
+        self._snapshot = ox.Store()
+        self._name: str | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._pin: IO[bytes] | None = None
+        self._modified: datetime | None = None
+        self._memory_sequence = 0
+        self._union_cache: tuple[object, list[ox.NamedNode | ox.DefaultGraph]] | None = None
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        read_only: bool = False,
+        base_iri: str = DEFAULT_BASE,
+        lock_timeout: float = 60.0,
+    ) -> Store:
+        """Open the store directory at ``path``, creating it unless ``read_only``.
+
+        A read-only open of a path with no store yet gives an empty store that ``refresh()``
+        fills once something is published there.
+
+        Raises ``StoreError`` with the path and the problem for a regular file, a directory that
+        is not a sinlod store, a store written by a newer sinlod, or a damaged snapshot.
+        """
+        directory = StoreDirectory(Path(path))
+        exists = directory.check(create=not read_only)
+        if not read_only:
+            directory.try_cleanup()
+        store = cls(directory, read_only=read_only, base_iri=base_iri, lock_timeout=lock_timeout)
+        if exists:
+            store._load_current()
+        return store
+
+    @classmethod
+    def in_memory(cls, *, base_iri: str = DEFAULT_BASE) -> Store:
+        """A store that lives in memory only, with the same contract (for tests)."""
+        return cls(None, read_only=False, base_iri=base_iri, lock_timeout=0)
+
+    def _load_current(self) -> bool:
+        """Point this object at the published snapshot; True if that changed anything.
+
+        Serialized by the object's lock: the server refreshes from many threads at once.
+        """
+        with self._lock:
+            return self._load_current_locked()
+
+    def _load_current_locked(self) -> bool:
+        assert self._dir is not None
+        for attempt in range(3):
+            stamp = self._dir.current_stamp()
+            name = self._dir.current()
+            if name == self._name:
+                self._stamp = stamp
+                return False
+            if name is None:
+                return False
+            pin = self._dir.pin(name)
+            try:
+                snapshot = ox.Store.read_only(str(self._dir.snapshot_path(name)))
+            except (OSError, RuntimeError) as exc:
+                if pin is not None:
+                    pin.close()
+                if attempt < 2 and self._dir.current() != name:
+                    continue  # pruned between reading CURRENT and opening: read CURRENT again
+                raise StoreError(
+                    f"{self._dir.root}: corrupt store: snapshot {name} cannot be opened: {exc}"
+                ) from exc
+            old_pin = self._pin
+            self._snapshot, self._name, self._stamp, self._pin = snapshot, name, stamp, pin
+            self._modified = _mtime(self._dir.current_file)
+            if old_pin is not None:
+                old_pin.close()
+            return True
+        return False  # pragma: no cover - the loop returns or raises
+
+    def refresh(self) -> bool:
+        """Pick up a release published by another process (a cheap stat when nothing changed).
+
+        Returns True when this store now shows a newer snapshot.
+        """
+        if self._dir is None or self._dir.current_stamp() == self._stamp:
+            return False
+        if self._name is None:
+            self._dir.check(create=False)  # the store appeared after a read-only open
+        return self._load_current()
+
+    def close(self) -> None:
+        """Let go of the snapshot, so that writers may prune it."""
+        with self._lock:
+            self._snapshot = ox.Store()
+            if self._pin is not None:
+                self._pin.close()
+                self._pin = None
+
+    def __del__(self) -> None:
+        # A store dropped without close() must not leak its pin file (nor warn about it).
+        pin = getattr(self, "_pin", None)
+        if pin is not None:
+            pin.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The current snapshot as a pyoxigraph store, for serializers. Do not write to it."""
+        return self._snapshot
+
+    @property
+    def release_id(self) -> str | None:
+        """Names the published snapshot; changes on every write. None for an empty new store."""
+        return self._name
+
+    @property
+    def last_modified(self) -> datetime | None:
+        """When the published snapshot was published (UTC)."""
+        return self._modified
+
+    @property
+    def path(self) -> Path | None:
+        return None if self._dir is None else self._dir.root
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union_default_graph: bool = True,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query on the current snapshot.
+
+        By default the default graph is the union of all graphs; ``default_graph`` and
+        ``named_graphs`` restrict the dataset as the SPARQL protocol's parameters do.
+        Raises ``QueryError`` with the parser's message (``error at 1:8: ...``).
+        """
+        kwargs: dict[str, Any] = {"base_iri": base_iri}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        elif union_default_graph and not declares_dataset(sparql):
+            # The union of the published graphs, without the release log: a query about the data
+            # should not see PROV metadata (ask GRAPH <{base}graph/releases> for it). A query
+            # with FROM / FROM NAMED gets exactly the dataset it names.
+            kwargs["default_graph"] = self._union_graphs()
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        try:
+            result: QueryResult = self._snapshot.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except ValueError as exc:
+            raise QueryError(f"invalid graph name: {exc}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise QueryEvaluationError(f"query failed: {exc}") from exc
+        return result
+
+    def _union_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
+        """Default graph + every named graph but the release log, computed once per snapshot."""
+        key = (id(self._snapshot), self.release_id)
+        if self._union_cache is None or self._union_cache[0] != key:
+            releases = releases_graph(self.base_iri)
+            graphs: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+            graphs += [
+                g
+                for g in self._snapshot.named_graphs()
+                if isinstance(g, ox.NamedNode) and g.value != releases
+            ]
+            self._union_cache = (key, graphs)
+        return self._union_cache[1]
+
+    def graph_names(self) -> list[str]:
+        """The named graphs of the current snapshot, sorted."""
+        return sorted(g.value for g in self._snapshot.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def releases(self) -> list[Release]:
+        """The release log, oldest first."""
+        return read_releases(self._snapshot, self.base_iri)
+
+    def stats(self) -> Stats:
+        return compute_stats(self._snapshot, self.base_iri, self._name)
+
+    def dump(
+        self,
+        out: BinaryIO | Path,
+        *,
+        graph: str | None = None,
+        format: ox.RdfFormat = ox.RdfFormat.N_QUADS,
+    ) -> int:
+        """Write the dataset (or one ``graph``) to ``out``; returns the number of quads written.
+
+        A path ending in ``.gz`` is gzip-compressed. A path is written to a temporary file and
+        renamed, so an interrupted dump never leaves a truncated backup under the final name.
+        Raises ``InputError`` for an unknown graph or a format that cannot hold several graphs.
+        """
+        snapshot = self._snapshot
+        if graph is None and not format.supports_datasets:
+            raise InputError(
+                f"{format.name} holds one graph; choose a graph or use N-Quads or TriG"
+            )
+        if graph is not None and not snapshot.contains_named_graph(ox.NamedNode(graph)):
+            raise InputError(f"no graph <{graph}> in the store")
+        if isinstance(out, Path):
+            return write_file(out, lambda f: self._dump_to(snapshot, f, graph, format))
+        return self._dump_to(snapshot, out, graph, format)
+
+    @staticmethod
+    def _dump_to(snapshot: ox.Store, out: BinaryIO, graph: str | None, format: ox.RdfFormat) -> int:
+        if graph is None:
+            snapshot.dump(out, format)
+            return len(snapshot)
+        quads = snapshot.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        count = 0
+
+        def counted() -> Iterator[ox.Quad]:
+            nonlocal count
+            for quad in quads:
+                count += 1
+                yield quad
+
+        if format.supports_datasets:
+            ox.serialize(counted(), out, format)
+        else:
+            ox.serialize((q.triple for q in counted()), out, format)
+        return count
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def replace_graphs(
+        self,
+        graphs: Mapping[str, GraphContent],
+        *,
+        release: ReleaseInfo | None = None,
+    ) -> Release:
+        """Replace each named graph by new content, all in one atomic write, and record a release.
+
+        A ``Path`` value is bulk-loaded from the file (format from its extension), which is the
+        fast way for big sources. Empty content removes the graph. Returns the recorded release.
+        """
+        replaced = [ox.NamedNode(name) for name in graphs]
+        for content in graphs.values():
+            if isinstance(content, Path) and not content.is_file():
+                raise InputError(f"{content}: no such file")
+
+        def change(w: ox.Store, carry: ox.Store | None) -> Sequence[str]:
+            if carry is not None:
+                copy_graphs_except(carry, w, replaced)
+            for g, content in zip(replaced, graphs.values(), strict=True):
+                if carry is None:
+                    w.remove_graph(g)
+                if isinstance(content, Path):
+                    bulk_load(w, content, to_graph=g)
+                else:
+                    w.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in content)
+            return sorted(graphs)
+
+        recorded = self._write(
+            change,
+            release or ReleaseInfo(agent="unknown"),
+            rebuild=lambda base: cheaper_to_rebuild(base, replaced),
+        )
+        assert recorded is not None
+        return recorded
+
+    def update(
+        self, sparql: str, *, base_iri: str | None = None, release: ReleaseInfo | None = None
+    ) -> None:
+        """Run a SPARQL update as one atomic write (a release with ``changed=None`` is recorded).
+
+        Raises ``QueryError`` with the parser's message; the store is then unchanged.
+        """
+
+        def change(w: ox.Store, carry: ox.Store | None) -> None:
+            try:
+                w.update(sparql, base_iri=base_iri)
+            except SyntaxError as exc:
+                raise QueryError(str(exc)) from exc
+            except (OSError, RuntimeError) as exc:
+                raise QueryEvaluationError(f"update failed: {exc}") from exc
+            return None
+
+        self._write(change, release or ReleaseInfo(agent="unknown"))
+
+    def restore(self, source: Path) -> int:
+        """Replace everything by the quads of an N-Quads (or TriG, ``.gz`` too) dump; atomic.
+
+        Returns the number of quads restored. Records no release: the release log is restored
+        with the data, exactly as dumped.
+        """
+        if not source.is_file():
+            raise InputError(f"{source}: no such file")
+
+        def change(w: ox.Store, carry: ox.Store | None) -> None:
+            bulk_load(w, source, to_graph=None)
+            return None
+
+        self._write(change, None, rebuild=lambda base: True)
+        return len(self._snapshot)
+
+    def _write(
+        self,
+        change: Change,
+        info: ReleaseInfo | None,
+        *,
+        rebuild: Callable[[ox.Store], bool] = lambda base: False,
+    ) -> Release | None:
+        """Run ``change`` on a new snapshot and publish it, under the write lock.
+
+        The new snapshot starts as a checkpoint of the published one, or empty when ``rebuild``
+        says so; ``change`` then gets the published snapshot to carry over what it keeps.
+        """
+        if self._read_only:
+            raise StoreError(f"{self._dir.root if self._dir else 'store'}: opened read-only")
+        if info is not None and info.started is None:
+            info = dataclasses.replace(info, started=datetime.now(UTC))
+        if self._dir is None:
+            return self._write_memory(change, info, rebuild)
+        with self._dir.write_lock(self._lock_timeout):
+            self._dir.remove_abandoned()
+            current = self._dir.current()
+            name = self._dir.new_snapshot_name()
+            building = self._dir.building_path(name)
+            try:
+                base = None
+                if current is not None:
+                    base = (
+                        self._snapshot
+                        if current == self._name
+                        else ox.Store.read_only(str(self._dir.snapshot_path(current)))
+                    )
+                carry = base if base is not None and rebuild(base) else None
+                if base is not None and carry is None:
+                    base.backup(str(building))
+                recorded = build(str(building), change, carry, info, self.base_iri, name)
+                del base, carry
+                self._dir.commit(name)
+            except BaseException as exc:
+                shutil.rmtree(building, ignore_errors=True)
+                if isinstance(exc, OSError):  # the file system, not the caller's data
+                    raise StoreError(f"{self._dir.root}: write failed: {exc}") from exc
+                raise
+            self._load_current()
+            self._dir.prune()
+            return recorded
+
+    def _write_memory(
+        self, change: Change, info: ReleaseInfo | None, rebuild: Callable[[ox.Store], bool]
+    ) -> Release | None:
+        with self._lock:
+            new = ox.Store()
+            carry = self._snapshot if rebuild(self._snapshot) else None
+            if carry is None:
+                new.extend(self._snapshot.quads_for_pattern(None, None, None, None))
+            self._memory_sequence += 1
+            name = f"{self._memory_sequence:06d}-memory"
+            recorded = apply(new, change, carry, info, self.base_iri, name)
+            self._snapshot, self._name = new, name
+            self._modified = datetime.now(UTC)
+            return recorded
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None

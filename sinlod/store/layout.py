@@ -1,0 +1,261 @@
+"""The store directory on disk: immutable snapshots, a ``CURRENT`` pointer and a write lock.
+
+Why snapshots: pyoxigraph's fast ``bulk_load`` is not transactional, and its transactional
+``load`` is much slower. So a write never touches the published data. It builds the next snapshot
+beside it (a RocksDB checkpoint of the current one, made of hard links, so it is cheap), applies
+the change there, and then replaces ``CURRENT`` by an atomic rename. A reader sees the old snapshot
+or the new one, never a mix; a publish that fails or is killed half-way leaves an unreferenced
+``building-*`` directory that the next writer deletes::
+
+    var/store/
+      FORMAT                "sinlod-store 1": the on-disk format this directory was written in
+      CURRENT               name of the published snapshot (replaced by rename, never edited)
+      write.lock            fcntl lock held by the one process that is writing
+      snapshots/
+        000007-3f9a1c2e/    a pyoxigraph store, never written once CURRENT names it
+        000007-3f9a1c2e.pin readers hold a shared flock on it, so pruning skips snapshots in use
+        building-000008-…/  a write in progress (or a killed one)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from sinlod.errors import StoreError
+
+FORMAT_NAME = "sinlod-store"
+FORMAT_VERSION = 1
+#: Snapshots kept besides the current one, so that readers that have not refreshed yet still work.
+KEEP_SNAPSHOTS = 3
+BUILDING_PREFIX = "building-"
+
+
+class StoreDirectory:
+    """Paths and file operations of one store directory; knows nothing about RDF."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.format_file = root / "FORMAT"
+        self.current_file = root / "CURRENT"
+        self.lock_file = root / "write.lock"
+        self.snapshots = root / "snapshots"
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def check(self, *, create: bool) -> bool:
+        """Make sure ``root`` is a sinlod store of a format this version reads, or create one.
+
+        Returns False when there is no store yet and ``create`` is false (a reader may start
+        before the first publish). Raises ``StoreError`` naming the path and what is wrong: a
+        regular file, a directory with other content, or a store written by a newer sinlod.
+        """
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root}: is a file, not a store directory")
+        if not root.exists() or not any(root.iterdir()):
+            if not create:
+                return False
+            self._create()
+            return True
+        if not self.format_file.is_file():
+            raise StoreError(
+                f"{root}: not a sinlod store (no FORMAT file); "
+                "choose an empty or new directory for --store"
+            )
+        self._check_format()
+        if not self.snapshots.is_dir():
+            raise StoreError(f"{root}: corrupt store: the snapshots/ directory is missing")
+        return True
+
+    def _create(self) -> None:
+        try:
+            self.snapshots.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.format_file, f"{FORMAT_NAME} {FORMAT_VERSION}\n")
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot create a store: {exc.strerror}") from exc
+
+    def _check_format(self) -> None:
+        text = self.format_file.read_text(encoding="utf-8", errors="replace").strip()
+        name, _, version = text.partition(" ")
+        if name != FORMAT_NAME or not version.isdigit():
+            raise StoreError(
+                f"{self.root}: corrupt store: FORMAT file says {text[:60]!r}, "
+                f"expected '{FORMAT_NAME} {FORMAT_VERSION}'"
+            )
+        if int(version) > FORMAT_VERSION:
+            raise StoreError(
+                f"{self.root}: store format {version} was written by a newer sinlod; "
+                f"this version reads format {FORMAT_VERSION}. Upgrade sinlod to open it."
+            )
+
+    # -- the CURRENT pointer -------------------------------------------------------------------
+
+    def current(self) -> str | None:
+        """The name of the published snapshot, or None for a store nothing was published to."""
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"{self.current_file}: cannot read: {exc.strerror}") from exc
+        if not name or "/" in name or not (self.snapshots / name).is_dir():
+            raise StoreError(
+                f"{self.root}: corrupt store: CURRENT names snapshot {name[:60]!r}, "
+                "which does not exist (restore from a dump)"
+            )
+        return name
+
+    def current_stamp(self) -> tuple[int, int] | None:
+        """(inode, mtime) of ``CURRENT``: changes on every switch; a cheap check for refresh()."""
+        try:
+            st = self.current_file.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def switch(self, name: str) -> None:
+        """Publish snapshot ``name``: one atomic rename of ``CURRENT``, durable before returning."""
+        _write_atomically(self.current_file, name + "\n")
+
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def snapshot_path(self, name: str) -> Path:
+        return self.snapshots / name
+
+    def new_snapshot_name(self) -> str:
+        """``{sequence:06d}-{random}``: ordered, and unique even across a store recreated."""
+        numbers = [int(n.split("-")[0]) for n in self._snapshot_names() if n[:6].isdigit()]
+        return f"{max(numbers, default=0) + 1:06d}-{secrets.token_hex(4)}"
+
+    def building_path(self, name: str) -> Path:
+        return self.snapshots / (BUILDING_PREFIX + name)
+
+    def commit(self, name: str) -> None:
+        """Move a finished build into place and point ``CURRENT`` at it."""
+        os.rename(self.building_path(name), self.snapshot_path(name))
+        _fsync_dir(self.snapshots)
+        self.switch(name)
+
+    def _snapshot_names(self) -> list[str]:
+        return sorted(
+            p.name
+            for p in self.snapshots.iterdir()
+            if p.is_dir() and not p.name.startswith(BUILDING_PREFIX)
+        )
+
+    def remove_abandoned(self) -> None:
+        """Delete builds left by killed or failed writes. Call with the write lock held."""
+        for path in self.snapshots.glob(BUILDING_PREFIX + "*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
+        """Delete old snapshots beyond the newest ``keep`` that no reader holds a pin on."""
+        current = self.current()
+        names = [n for n in self._snapshot_names() if n != current]
+        for name in names[: max(0, len(names) - keep)]:
+            pin = self.snapshots / (name + ".pin")
+            with _try_flock(pin, fcntl.LOCK_EX) as free:
+                if free:
+                    shutil.rmtree(self.snapshot_path(name), ignore_errors=True)
+                    pin.unlink(missing_ok=True)
+
+    def pin(self, name: str) -> IO[bytes] | None:
+        """Hold a shared lock saying "a reader uses this snapshot"; close the file to release.
+
+        None when the pin cannot be written (a read-only file system): reading still works, and
+        pruning then relies on ``KEEP_SNAPSHOTS`` alone.
+        """
+        try:
+            handle = open(self.snapshots / (name + ".pin"), "ab")  # noqa: SIM115 - held open
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        except OSError:
+            return None
+        return handle
+
+    # -- the write lock ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float) -> Iterator[None]:
+        """Hold the store's write lock, waiting up to ``timeout`` seconds for another writer.
+
+        Raises ``StoreError`` naming the process that holds it when the wait times out.
+        """
+        try:
+            handle = open(self.lock_file, "a+")  # noqa: SIM115
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot write to the store: {exc.strerror}") from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise StoreError(f"{self.lock_file}: cannot lock: {exc.strerror}") from exc
+                    if time.monotonic() >= deadline:
+                        holder = self.lock_file.read_text(encoding="utf-8").strip() or "?"
+                        raise StoreError(
+                            f"{self.root}: store is locked by another writer (pid {holder}); "
+                            "try again when it has finished"
+                        ) from exc
+                    time.sleep(0.05)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def try_cleanup(self) -> None:
+        """Remove abandoned builds now if no writer is busy (called on open; never waits)."""
+        with _try_flock(self.lock_file, fcntl.LOCK_EX) as free:
+            if free:
+                self.remove_abandoned()
+
+
+@contextlib.contextmanager
+def _try_flock(path: Path, mode: int) -> Iterator[bool]:
+    """Yield True while holding ``mode`` on ``path`` (never waiting), False if another has it."""
+    try:
+        handle = open(path, "a+")  # noqa: SIM115
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        handle.close()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,179 @@
+"""How a write builds the next snapshot: carry over, change, count, record the release.
+
+These run on the snapshot being built (a private, read-write pyoxigraph store that no reader can
+see yet), so they may use pyoxigraph's non-transactional bulk operations freely.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, BinaryIO, cast
+
+import pyoxigraph as ox
+
+from sinlod.errors import InputError, SourceLocation, StoreError
+from sinlod.store.releases import (
+    Release,
+    ReleaseInfo,
+    read_releases,
+    release_iri,
+    release_quads,
+    releases_graph,
+)
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+#: What a graph can be replaced with: triples (or quads, whose graph is ignored) or an RDF file.
+GraphContent = Iterable[ox.Triple] | Iterable[ox.Quad] | Path
+#: How a write changes the snapshot being built, given the published snapshot when it must carry
+#: over what it keeps itself; returns the graphs it replaced (None: any graph may have changed).
+Change = Callable[[ox.Store, ox.Store | None], Sequence[str] | None]
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+
+
+def cheaper_to_rebuild(base: ox.Store, replaced: Sequence[ox.NamedNode]) -> bool:
+    """True when copying the kept graphs into an empty snapshot beats deleting the replaced ones.
+
+    Deleting quads from RocksDB one by one is about twice as slow per quad as bulk-copying them
+    (measured: 300k quads deleted in 10 s, copied in 5 s), so a publish that replaces most of the
+    store starts from empty instead of from a checkpoint.
+    """
+    removed = 0
+    for g in replaced:
+        if base.contains_named_graph(g):
+            result = base.query(COUNT.format(graph=g))
+            assert isinstance(result, ox.QuerySolutions)
+            removed += int(next(iter(result))["n"].value)
+    return removed > 10_000 and removed * 2 > len(base) - removed
+
+
+def copy_graphs_except(source: ox.Store, target: ox.Store, skip: Sequence[ox.NamedNode]) -> None:
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    graphs += [g for g in source.named_graphs() if g not in skip]
+    for g in graphs:
+        target.bulk_extend(source.quads_for_pattern(None, None, None, g))
+
+
+def build(
+    path: str,
+    change: Change,
+    carry: ox.Store | None,
+    info: ReleaseInfo | None,
+    base: str,
+    name: str,
+) -> Release | None:
+    """Open the snapshot being built read-write, change it, and close it before it is published.
+
+    The read-write handle must be gone (RocksDB closed, background work finished) before
+    ``CURRENT`` points at the directory, since readers open it read-only from then on.
+    """
+    try:
+        w = ox.Store(path)
+    except (OSError, RuntimeError) as exc:
+        raise StoreError(f"{path}: cannot create the next snapshot: {exc}") from exc
+    try:
+        recorded = apply(w, change, carry, info, base, name)
+        w.flush()
+    except OSError as exc:  # pyoxigraph's storage errors; others come from the caller's data
+        raise StoreError(f"{path}: write failed: {exc}") from exc
+    finally:
+        del w
+        gc.collect()
+    return recorded
+
+
+def apply(
+    w: ox.Store,
+    change: Change,
+    carry: ox.Store | None,
+    info: ReleaseInfo | None,
+    base: str,
+    name: str,
+) -> Release | None:
+    changed = change(w, carry)
+    if info is None:
+        return None
+    previous = read_releases(w, base)
+    counts = graph_counts(w, base, previous[-1] if previous else None, changed)
+    ended = datetime.now(UTC)
+    w.extend(release_quads(base, name, info, ended, counts, changed))
+    return Release(
+        id=name,
+        iri=release_iri(base, name),
+        started=info.started or ended,
+        ended=ended,
+        agent=info.agent,
+        files=tuple(info.files),
+        conforms=info.conforms,
+        violations=info.violations,
+        forced=info.forced,
+        graphs=counts,
+        changed=None if changed is None else tuple(changed),
+        comment=info.comment,
+    )
+
+
+def graph_counts(
+    w: ox.Store, base: str, previous: Release | None, changed: Sequence[str] | None
+) -> dict[str, int]:
+    """Triples per named graph after a write; unchanged graphs reuse the previous release's count.
+
+    Counting only what changed keeps a publish of one big source from rescanning the store.
+    """
+    skip = releases_graph(base)
+    names = sorted(g.value for g in w.named_graphs() if isinstance(g, ox.NamedNode))
+    known = previous.graphs if previous is not None and changed is not None else {}
+    counts = {}
+    for name in names:
+        if name == skip:
+            continue
+        if name in known and name not in (changed or ()):
+            counts[name] = known[name]
+            continue
+        result = w.query(COUNT.format(graph=ox.NamedNode(name)))
+        assert isinstance(result, ox.QuerySolutions)
+        counts[name] = int(next(iter(result))["n"].value)
+    return counts
+
+
+def bulk_load(w: ox.Store, path: Path, *, to_graph: ox.NamedNode | None) -> None:
+    """Bulk-load an RDF file (``.gz`` decompressed on the fly); syntax errors become InputError."""
+    inner = path.with_suffix("") if path.suffix == ".gz" else path
+    extension = inner.suffix.lstrip(".").lower()
+    try:
+        fmt = ox.RdfFormat.from_extension("rdf" if extension == "owl" else extension)
+    except ValueError:
+        fmt = None
+    if fmt is None:
+        raise InputError(f"{path}: unknown RDF format (use .nt, .nq, .ttl, .trig, .rdf, .jsonld)")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                w.bulk_load(cast(IO[bytes], f), fmt, to_graph=to_graph)
+        else:
+            w.bulk_load(path=str(path), format=fmt, to_graph=to_graph)
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(exc.msg, SourceLocation(str(path), line)) from exc
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: not a readable gzip file: {exc}") from exc
+
+
+def write_file(path: Path, write: Callable[[BinaryIO], int]) -> int:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if path.suffix == ".gz":
+            with gzip.GzipFile(tmp, "wb", mtime=0) as gz:
+                count = write(gz)  # type: ignore[arg-type]
+        else:
+            with open(tmp, "wb") as f:
+                count = write(f)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return count
