@@ -1,21 +1,30 @@
 """HTML for people: the landing page (with label search), class browse pages, resource pages.
 
 Pages need no JavaScript. The reader's language comes from ``?lang=`` or ``Accept-Language``, with
-English, Dutch and German as fallbacks for labels. The query page lives in ``sparql.py``.
+English, Dutch and German as fallbacks for labels. The query page is answered at ``/sparql`` (a
+browser's GET without a query, see ``sparql.py``) and built here: a plain HTML form that YASGUI,
+served from this server (never a CDN), turns into an editor with example queries in tabs.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import anyio.to_thread
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from sinlod.config import Settings
+from sinlod.namespaces import PREFIXES
 from sinlod.server.deps import SettingsDep, StoreDep
 from sinlod.server.describe import Description
 from sinlod.server.execute import used_prefixes
@@ -29,14 +38,15 @@ from sinlod.server.labels import (
 )
 from sinlod.server.negotiation import DOCUMENT_FORMATS, HTML_FORMAT
 from sinlod.server.problems import NotFound
-from sinlod.server.templating import render
+from sinlod.server.templating import STATIC, render
 from sinlod.server.urls import ONTOLOGY_BASE, alternate_url, local_url, server_root
 from sinlod.server.views import RDF_TYPE, build
-from sinlod.store import Store
+from sinlod.store import Release, Store
 
 router = APIRouter(tags=["Pages"], include_in_schema=False)
 
 PAGE_SIZE = 50
+T = TypeVar("T")
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$")
 
 
@@ -69,7 +79,42 @@ def term_labels(store: Store, description: Description) -> dict[str, dict[str, s
         terms.add(t.predicate.value)
         if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             terms.add(t.object.value)
-    return labels_of(store, terms)
+    labels = labels_of(store, terms)
+    for term, label in REUSED_LABELS.items():
+        if term in terms and term not in labels:
+            labels[term] = {"en": label}
+    return labels
+
+
+#: Labels of reused properties that the ontology does not label itself (its own terms it does),
+#: so that a page reads "description", not "dct:description".
+REUSED_LABELS = {
+    PREFIXES["dct"] + "description": "description",
+    PREFIXES["dct"] + "subject": "topic",
+    PREFIXES["dct"] + "title": "title",
+    PREFIXES["dct"] + "type": "kind",
+    PREFIXES["dct"] + "isPartOf": "part of",
+    PREFIXES["dct"] + "language": "language",
+    PREFIXES["dct"] + "publisher": "publisher",
+    PREFIXES["dct"] + "creator": "creator",
+    PREFIXES["dct"] + "contributor": "contributor",
+    PREFIXES["dct"] + "issued": "issued",
+    PREFIXES["dct"] + "identifier": "identifier",
+    PREFIXES["skos"] + "prefLabel": "name",
+    PREFIXES["skos"] + "altLabel": "other name",
+    PREFIXES["skos"] + "exactMatch": "same place elsewhere",
+    PREFIXES["skos"] + "closeMatch": "close match",
+    PREFIXES["foaf"] + "page": "page about it",
+    PREFIXES["foaf"] + "homepage": "homepage",
+    PREFIXES["foaf"] + "givenName": "given name",
+    PREFIXES["foaf"] + "familyName": "family name",
+    PREFIXES["owl"] + "sameAs": "same as",
+    PREFIXES["org"] + "classification": "classification",
+    PREFIXES["schema"] + "amount": "amount",
+    PREFIXES["schema"] + "minValue": "at least",
+    PREFIXES["schema"] + "maxValue": "at most",
+    PREFIXES["schema"] + "value": "value",
+}
 
 
 def labels_of(store: Store, terms: set[str]) -> dict[str, dict[str, str]]:
@@ -106,14 +151,41 @@ def resource_page(
         for f in DOCUMENT_FORMATS
         if f != HTML_FORMAT
     ]
+    incoming, page, pages = _incoming_page(view.incoming, request)
     return render(
         request,
         "resource.html",
         lang=lang,
-        view=view,
+        view=dataclasses.replace(view, incoming=incoming),
+        incoming_total=len(view.incoming),
+        incoming_page=page,
+        incoming_pages=pages,
         jsonld=jsonld.decode(),
         alternates=alternates,
+        format_labels=FORMAT_LABELS,
     )
+
+
+#: What the "This page as data" list calls each format.
+FORMAT_LABELS = {
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF/XML",
+}
+INCOMING_PAGE_SIZE = 100
+
+
+def _incoming_page(incoming: list[T], request: Request) -> tuple[list[T], int, int]:
+    """One page of incoming links (``?incoming=N``, out-of-range pages clamp): a place or a
+    topic can be linked from hundreds of things."""
+    pages = max(1, math.ceil(len(incoming) / INCOMING_PAGE_SIZE))
+    try:
+        page = min(max(int(request.query_params.get("incoming", "1")), 1), pages)
+    except ValueError:
+        page = 1
+    start = (page - 1) * INCOMING_PAGE_SIZE
+    return incoming[start : start + INCOMING_PAGE_SIZE], page, pages
 
 
 @router.get("/", name="landing")
@@ -129,6 +201,7 @@ async def landing(
         lambda: index_for(request.app.state, store, settings.base_iri)
     )
     classes = await anyio.to_thread.run_sync(lambda: _class_rows(store, index.counts(), lang))
+    release = await anyio.to_thread.run_sync(lambda: latest_release(store))
     hits = index.search(q, lang) if q else None
     return render(
         request,
@@ -136,6 +209,7 @@ async def landing(
         lang=lang,
         query=q,
         classes=classes,
+        release=release,
         hits=_links(hits, lang, request, settings) if hits is not None else None,
     )
 
@@ -162,7 +236,7 @@ async def browse(
         raise NotFound(f"page {page} of {name} does not exist; there are {pages}")
     shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     labels = await anyio.to_thread.run_sync(lambda: labels_of(store, {class_iri}))
-    label = pick(labels.get(class_iri, {}), lang) or name
+    label = sentence_case(pick(labels.get(class_iri, {}), lang) or name)
     return render(
         request,
         "browse.html",
@@ -175,6 +249,21 @@ async def browse(
         pages=pages,
         total=len(entries),
     )
+
+
+def latest_release(store: Store) -> Release | None:
+    """The release the server serves now (the last one recorded), for the landing page."""
+    releases = store.releases()
+    return releases[-1] if releases else None
+
+
+def sentence_case(label: str) -> str:
+    """A class label as a heading or list entry: ontology labels are lower case ("practice case").
+
+    >>> sentence_case("practice case")
+    'Practice case'
+    """
+    return label[:1].upper() + label[1:]
 
 
 def _links(
@@ -190,10 +279,97 @@ def _class_rows(store: Store, counts: dict[str, int], lang: str) -> list[tuple[s
     labels = labels_of(store, classes)
     rows = [
         (
-            pick(labels.get(c, {}), lang) or local_name(c),
+            sentence_case(pick(labels.get(c, {}), lang) or local_name(c)),
             "/browse/" + c.removeprefix(ONTOLOGY_BASE),
             counts[c],
         )
         for c in classes
     ]
     return sorted(rows, key=lambda r: (-r[2], r[0]))
+
+
+# -- the query page ------------------------------------------------------------------------------
+
+#: Example queries about the shipped dataset, one ``NN-name.rq`` file each, first line ``# Title``.
+QUERIES = STATIC / "queries"
+#: Where the query page loads YASGUI from; mounted only when ``make assets`` has installed it.
+YASGUI_URL = "/static/vendor/yasgui/"
+YASGUI_BUILD = Path("@zazuko", "yasgui", "build")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example query: its file name (without ``.rq``), its title and its text."""
+
+    name: str
+    title: str
+    query: str
+
+
+@lru_cache(maxsize=4)
+def query_examples(directory: Path = QUERIES) -> tuple[Example, ...]:
+    """The example queries in file-name order; the title is the first line, without ``#``.
+    Read once per process: they ship with the package.
+
+    >>> query_examples()[0].title
+    'Who coordinates SIC, and with which role'
+    """
+    examples = []
+    for path in sorted(directory.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        first, _, rest = text.partition("\n")
+        if first.startswith("#"):
+            examples.append(Example(path.stem, first.lstrip("# ").strip(), rest.lstrip("\n")))
+        else:
+            examples.append(Example(path.stem, path.stem, text))
+    return tuple(examples)
+
+
+def yasgui_dir(settings: Settings) -> Path:
+    """The directory of ``yasgui.min.js`` and ``yasgui.min.css`` under ``settings.assets_dir``."""
+    return settings.assets_dir / YASGUI_BUILD
+
+
+def mount_assets(app: FastAPI, settings: Settings) -> None:
+    """Serve YASGUI's build at ``YASGUI_URL`` when npm has installed it; else the query page
+    stays a plain form and says how to install it (``app.state.yasgui`` records which)."""
+    directory = yasgui_dir(settings)
+    app.state.yasgui = (directory / "yasgui.min.js").is_file()
+    if app.state.yasgui:
+        app.mount(YASGUI_URL.rstrip("/"), StaticFiles(directory=directory), name="yasgui")
+
+
+def query_page(request: Request, settings: Settings) -> HTMLResponse:
+    """The query page: a form that works without JavaScript and, with YASGUI, the examples in
+    tabs on this server's endpoint."""
+    examples = query_examples()
+    root = server_root(request, settings)
+    config = {
+        "endpoint": root + "sparql",
+        "examples": [{"id": e.name, "name": e.title, "query": e.query} for e in examples],
+        "local": _local_prefixes(root, settings),
+    }
+    return render(
+        request,
+        "query.html",
+        lang=reader_language(request),
+        endpoint="/sparql",
+        examples=examples,
+        chosen=_chosen(examples, request.query_params.get("example")),
+        yasgui=getattr(request.app.state, "yasgui", False),
+        yasgui_url=YASGUI_URL,
+        config=json.dumps(config, ensure_ascii=False),
+    )
+
+
+def _local_prefixes(root: str, settings: Settings) -> list[tuple[str, str]]:
+    """(IRI prefix, URL prefix) pairs with which the query page links results to this server's
+    pages, as ``urls.local_url`` does for the HTML pages."""
+    return [(ONTOLOGY_BASE, root + "def/")] + [
+        (settings.base_iri + part, root + part) for part in ("id/", "doc/", "def/")
+    ]
+
+
+def _chosen(examples: tuple[Example, ...], name: str | None) -> Example | None:
+    """The example the form shows: ``?example=name``, else the first."""
+    return next((e for e in examples if e.name == name), examples[0] if examples else None)

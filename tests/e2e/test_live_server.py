@@ -3,52 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from sinlod.config import Settings
 from sinlod.server import create_app
-from sinlod.server.run import bind_socket
+from tests.e2e.conftest import running_server
 from tests.server.conftest import TOKEN, publish
-
-
-def wait_until_responds(url: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """uvicorn in a thread, on a socket bound as ``sinlod serve`` binds it; stopped in finally."""
+    """The fixture data under real uvicorn, with an update token so writes can be tested."""
     store = tmp_path_factory.mktemp("live") / "store"
     publish(store)
     settings = dataclasses.replace(Settings.load(env={}, store_path=store), update_token=TOKEN)
-    sock = bind_socket("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_responds(url + "/healthz")
+    with running_server(create_app(settings)) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def test_health_query_and_dereferencing_over_tcp(live_server: str) -> None:
