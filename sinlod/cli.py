@@ -71,6 +71,33 @@ def store_option(f: F) -> F:
     )(f)
 
 
+def mapping_options(f: F) -> F:
+    """``--mappings DIR`` and ``--mapping FILE``: where record files find their CSVW mapping."""
+    f = click.option(
+        "--mapping",
+        "mapping_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A CSVW mapping file for records (repeatable).",
+    )(f)
+    return click.option(
+        "--mappings",
+        "mappings_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
+    )(f)
+
+
+def reference_option(f: F) -> F:
+    return click.option(
+        "--reference",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        help="Directory of reference snapshots (*.ttl; default: data/reference).",
+    )(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sinlod")
 @click.option(
@@ -104,20 +131,7 @@ def cli(config: Any) -> None:
     default=None,
     help="Published store whose resources the data may refer to (only what it needs is read).",
 )
-@click.option(
-    "--mappings",
-    "mappings_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
-)
-@click.option(
-    "--mapping",
-    "mapping_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A CSVW mapping file for records (repeatable).",
-)
+@mapping_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
     "--engine",
@@ -204,6 +218,8 @@ def settings_command(ctx: click.Context, markdown: bool) -> None:
         value = getattr(settings, name)
         if name == "update_token" and value:
             value = "(set)"
+        if name == "update_tokens" and value:  # show who may write, never the tokens
+            value = ", ".join(f"{entry.partition(':')[0]}:(set)" for entry in value)
         click.echo(f"{name} = {value!s}  [{env}]")
 
 
@@ -220,12 +236,7 @@ def link_group() -> None:
 
 @link_group.command("check")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--reference",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of reference snapshots (*.ttl; default: data/reference).",
-)
+@reference_option
 @click.pass_context
 def link_check_command(
     ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
@@ -238,18 +249,9 @@ def link_check_command(
     Example:
       sinlod link check data/records
     """
-    from sinlod.linking import check_links, load_reference
-    from sinlod.validate.run import read_inputs
+    from sinlod.linking import check_links
 
-    settings = settings_from(ctx)
-    try:
-        quads, source_map = read_inputs(list(sources), settings)
-        index = load_reference(reference or settings.data_dir / "reference")
-    except ConversionFailed as exc:
-        _print_problems(exc, "human")
-        ctx.exit(1)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    quads, source_map, index = _link_inputs(ctx, sources, reference)
     problems = check_links(quads, index, source_map)
     for problem in problems:
         click.echo(str(problem))
@@ -257,6 +259,24 @@ def link_check_command(
     click.echo(f"{n} unknown link target{'s' * (n != 1)} ({len(index.labels)} reference codes)")
     if problems:
         ctx.exit(1)
+
+
+def _link_inputs(
+    ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
+) -> tuple[list[Any], Any, Any]:
+    """Quads and source map of SOURCES, and the reference index, or exit with the problems."""
+    from sinlod.linking import load_reference
+    from sinlod.validate.run import read_inputs
+
+    settings = settings_from(ctx)
+    try:
+        quads, source_map = read_inputs(list(sources), settings)
+        return quads, source_map, load_reference(reference or settings.data_dir / "reference")
+    except ConversionFailed as exc:
+        _print_problems(exc, "human")
+        ctx.exit(1)
+    except SinlodError as exc:
+        raise fail(exc) from exc
 
 
 @link_group.command("suggest")
@@ -274,12 +294,7 @@ def link_check_command(
     show_default=True,
     help="Class (sinlod: local name or full IRI) of the things to link.",
 )
-@click.option(
-    "--reference",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of reference snapshots (*.ttl; default: data/reference).",
-)
+@reference_option
 @click.pass_context
 def link_suggest_command(
     ctx: click.Context,
@@ -300,21 +315,15 @@ def link_suggest_command(
     import csv
     import io
 
-    from sinlod.linking import load_reference, suggest_links, target_named
+    from sinlod.linking import suggest_links, target_named
     from sinlod.namespaces import PREFIXES
-    from sinlod.validate.run import read_inputs
 
-    settings = settings_from(ctx)
     cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
     try:
         link_target = target_named(target)
-        quads, _ = read_inputs(list(sources), settings)
-        index = load_reference(reference or settings.data_dir / "reference")
-    except ConversionFailed as exc:
-        _print_problems(exc, "human")
-        ctx.exit(1)
     except SinlodError as exc:
         raise fail(exc) from exc
+    quads, _, index = _link_inputs(ctx, sources, reference)
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\n")
     out.writerow(["subject", "label", "target", "target_label"])
@@ -339,20 +348,7 @@ def link_suggest_command(
     default=None,
     help="Output format (default: from the -o extension, else ttl).",
 )
-@click.option(
-    "--mappings",
-    "mappings_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Directory of CSVW mappings (default: the mappings_dir setting).",
-)
-@click.option(
-    "--mapping",
-    "mapping_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A CSVW mapping file (repeatable).",
-)
+@mapping_options
 @click.option("--sheet", default=None, help="Convert only this sheet of XLSX workbooks.")
 @click.option("--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8).")
 @click.option("--delimiter", default=None, help="CSV delimiter (default: sniffed from the header).")

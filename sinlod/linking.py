@@ -180,18 +180,22 @@ def check_links(
     data: Iterable[Triple | Quad], index: ReferenceIndex, source_map: SourceMap | None = None
 ) -> list[LinkProblem]:
     """Links into closed code lists (NUTS, authority tables) whose target the snapshot lacks."""
-    problems = []
+    unknown: list[tuple[Triple, NamedNode, LinkTarget]] = []
     for t in _triples(data):
         if not isinstance(t.object, NamedNode):
             continue
         target = target_of(t.object.value)
-        if target is None or not target.closed or t.object.value in index:
-            continue
+        if target is not None and target.closed and t.object.value not in index:
+            unknown.append((t, t.object, target))
+    if source_map is not None:
+        source_map.fill({str(t.subject) for t, _, _ in unknown})
+    problems = []
+    for t, obj, target in unknown:
         locs = (
             source_map.locate(str(t.subject), str(t.predicate), str(t.object)) if source_map else []
         )
         problems.append(
-            LinkProblem(str(t.subject), t.predicate.value, t.object.value, target, tuple(locs))
+            LinkProblem(str(t.subject), t.predicate.value, obj.value, target, tuple(locs))
         )
     return problems
 

@@ -30,6 +30,12 @@ class SourceMap:
         """Record that the row at ``where`` describes ``s`` (even if it gave it no triple)."""
         _append_once(self._by_subject[s], where.at(None))
 
+    def fill(self, nodes: set[str]) -> None:
+        """Make sure the places of ``nodes`` (N-Triples terms) are known before ``locate``.
+
+        A no-op here; maps that record places lazily (large RDF files) do the work in it.
+        """
+
     def locate(self, s: str, p: str | None = None, o: str | None = None) -> list[SourceLocation]:
         """The most precise source places known for a focus node, a property, or a triple."""
         if p is not None and o is not None and (s, p, o) in self._by_triple:
