@@ -208,6 +208,8 @@ def _concept(iri: str, scheme: str, label: str) -> Iterator[Triple]:
     yield Triple(node, _n("skos:prefLabel"), Literal(label, language="en"))
 
 
+GZIP = "https://www.iana.org/assignments/media-types/application/gzip"
+
 DISTRIBUTIONS = (
     # (key, file name, title, IANA media type, EU file-type code)
     (
@@ -308,6 +310,8 @@ def catalog_triples(
                 NamedNode("https://www.iana.org/assignments/media-types/" + media),
             )
         )
+        if name.endswith(".gz"):  # served as a gzip file of that media type
+            add(Triple(dist, _n("dcat:compressFormat"), NamedNode(GZIP)))
         ft = AUTHORITY + "file-type/" + filetype
         add(Triple(dist, _n("dct:format"), NamedNode(ft)))
         out.extend(_concept(ft, AUTHORITY + "file-type", filetype.replace("_", " ")))
@@ -345,6 +349,7 @@ def _ranges(settings: Settings, urls: Urls) -> Iterator[Triple]:
         yield Triple(iana, RDF_TYPE, _n("dct:MediaType"))
         ft = NamedNode(AUTHORITY + "file-type/" + filetype)
         yield Triple(ft, RDF_TYPE, _n("dct:MediaTypeOrExtent"))
+    yield Triple(NamedNode(GZIP), RDF_TYPE, _n("dct:MediaType"))
     protocol = NamedNode("https://www.w3.org/TR/sparql11-protocol/")
     yield Triple(protocol, RDF_TYPE, _n("dct:Standard"))
 

@@ -219,7 +219,9 @@ def settings_command(ctx: click.Context, markdown: bool) -> None:
         if name == "update_token" and value:
             value = "(set)"
         if name == "update_tokens" and value:  # show who may write, never the tokens
-            value = ", ".join(f"{entry.partition(':')[0]}:(set)" for entry in value)
+            value = ", ".join(
+                f"{e.partition(':')[0]}:(set)" if ":" in e else "(not name:token)" for e in value
+            )
         click.echo(f"{name} = {value!s}  [{env}]")
 
 

@@ -1,4 +1,4 @@
-"""Settings come from defaults, a TOML file, SINLOD_* variables and explicit values, in that order."""
+"""Settings come from defaults, a TOML file, SINLOD_* variables and explicit values, in order."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,11 +19,12 @@ from starlette.middleware.cors import CORSMiddleware
 
 from sinlod import __version__
 from sinlod.config import Settings
-from sinlod.server import graph_store, pages, problems, resources, sparql
-from sinlod.server.deps import StoreDep
+from sinlod.server import catalog, graph_store, metrics, pages, problems, resources, sparql
+from sinlod.server.cache import QueryCache
+from sinlod.server.deps import StoreDep, write_tokens
 from sinlod.server.limits import BodyLimit
 from sinlod.server.templating import STATIC
-from sinlod.store import Store
+from sinlod.store import Release, Store
 
 
 def open_store(settings: Settings) -> Store:
@@ -30,7 +32,7 @@ def open_store(settings: Settings) -> Store:
     so that ``sinlod publish`` can keep writing while the server runs."""
     return Store.open(
         settings.store_path,
-        read_only=not settings.update_token,
+        read_only=not write_tokens(settings),
         base_iri=settings.base_iri,
     )
 
@@ -44,9 +46,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store if store is not None else open_store(settings)
+        app.state.dumper = catalog.Dumper.for_store(app.state.store)
         try:
             yield
         finally:
+            app.state.dumper.close()
             if store is None:
                 app.state.store.close()
 
@@ -58,13 +62,21 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    write_tokens(settings)  # a malformed update_tokens stops the server here, not at a write
     app.state.settings = settings
+    app.state.metrics = metrics.Metrics()
+    app.state.query_cache = QueryCache(
+        max_entries=settings.query_cache_entries, max_bytes=settings.query_cache_bytes
+    )
+    catalog.install(app)
     problems.install(app)
     _add_middleware(app, settings)
+    pages.mount_assets(app, settings)  # before /static, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sparql, graph_store, resources, pages):
+    for module in (sparql, graph_store, resources, catalog, pages):
         app.include_router(module.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/metrics", metrics.metrics, methods=["GET"], include_in_schema=False)
     return app
 
 
@@ -81,15 +93,27 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_age=86400,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Outermost, so that refusals by the middleware above are counted and timed too.
+    app.add_middleware(metrics.MetricsMiddleware, metrics=app.state.metrics)
 
 
 async def healthz(request: Request, store: StoreDep) -> JSONResponse:
-    """Liveness and what is being served: the release id and when it was published."""
+    """Liveness and what is being served: the release id, when it was published, and the last
+    recorded release (who wrote what, how many triples) from the release log."""
     modified = store.last_modified
+    releases = await anyio.to_thread.run_sync(store.releases)
+    last = releases[-1] if releases else None
     body: dict[str, Any] = {
         "status": "ok",
         "release": store.release_id,
         "last_modified": modified.isoformat() if modified else None,
         "graphs": len(store.graph_names()),
+        "last_release": None if last is None else _release_summary(last),
     }
     return JSONResponse(body)
+
+
+def _release_summary(release: Release) -> dict[str, Any]:
+    keys = ("id", "ended", "agent", "comment", "triples", "changed", "conforms")
+    full = release.to_json()
+    return {k: full[k] for k in keys}

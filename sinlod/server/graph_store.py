@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 import pyoxigraph as ox
@@ -24,17 +24,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from sinlod.config import Settings
 from sinlod.errors import InputError
 from sinlod.minting import graph_iri
+from sinlod.server import writes
 from sinlod.server.deps import RequireToken, SettingsDep, StoreDep
 from sinlod.server.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_name, negotiate
 from sinlod.server.problems import NotFound, UnsupportedMediaType
-from sinlod.store import ReleaseInfo, Store
+from sinlod.store import Store
 
 router = APIRouter(tags=["Graph Store"])
 
 PATH = "/graph-store"
-_AGENT = "Graph Store Protocol over HTTP"
 #: A graph is triples, so graph formats only (no N-Quads or TriG).
 GSP_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 MULTIPART = "multipart/form-data"
@@ -133,45 +134,56 @@ async def _uploads(request: Request) -> list[Upload]:
     return parts
 
 
-def _ntriples(uploads: Sequence[Upload], base: str | None) -> str:
-    """All uploaded triples as N-Triples text; everything is parsed before anything is written."""
-    chunks = []
+def _triples(uploads: Sequence[Upload], base: str | None) -> list[ox.Triple]:
+    """All uploaded triples; everything is parsed before anything is written."""
+    triples: list[ox.Triple] = []
     for body, fmt in uploads:
         try:
-            triples = [q.triple for q in ox.parse(body, fmt, base_iri=base)]
+            triples += [q.triple for q in ox.parse(body, fmt, base_iri=base)]
         except SyntaxError as exc:
             raise InputError(f"the {fmt.name} body does not parse: {exc}") from exc
-        chunks.append((ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode())
-    return "".join(chunks)
+    return triples
 
 
-def _write(store: Store, graph: str | None, uploads: Sequence[Upload], *, replace: bool) -> None:
-    """Replace or extend one graph with one SPARQL update: atomic and under the store's write
-    lock, so concurrent writers cannot lose each other's triples. N-Triples (written by Oxigraph)
-    is valid inside ``INSERT DATA``."""
-    text = _ntriples(uploads, graph)
-    target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
-    data = text if graph is None else f"GRAPH <{graph}> {{\n{text}}}"
-    update = f"INSERT DATA {{ {data} }}"
-    if replace:
-        update = f"DROP SILENT {target} ;\n{update}"
-    comment = "PUT" if replace else "POST"
-    store.update(update, release=ReleaseInfo(agent=_AGENT, comment=comment))
+def _write(
+    request: Request,
+    store: Store,
+    settings: Settings,
+    graph: str | None,
+    triples: list[ox.Triple] | None,
+    write: writes.Write,
+) -> Callable[[], object]:
+    """The write to run in a worker thread: replace the graph (PUT, and DELETE with ``None``)
+    or extend it (POST), through the SHACL gate (``writes``). Each is one atomic store write,
+    under the store's write lock, so concurrent writers cannot lose each other's triples."""
+    request.app.state.query_cache.clear()
+    if triples is None:
+        return lambda: writes.delete_graph(store, settings, graph, write)
+    if write.operation.startswith("PUT"):
+        return lambda: writes.replace_graph(store, settings, graph, triples, write)
+    return lambda: writes.extend_graph(store, settings, graph, triples, write)
+
+
+def _operation(method: str, graph: str | None) -> str:
+    return f"{method} {PATH}?" + ("default" if graph is None else f"graph=<{graph}>")
 
 
 @router.put(PATH)
-async def put_graph(request: Request, store: StoreDep, _: RequireToken) -> Response:
+async def put_graph(
+    request: Request, store: StoreDep, settings: SettingsDep, who: RequireToken
+) -> Response:
     """Replace a graph; 201 when it is new, 204 when it replaced one."""
     graph = _target(request)
-    uploads = await _uploads(request)
+    triples = _triples(await _uploads(request), graph)
     existed = _exists(store, graph)
-    await anyio.to_thread.run_sync(lambda: _write(store, graph, uploads, replace=True))
+    write = writes.Write(who, _operation("PUT", graph))
+    await anyio.to_thread.run_sync(_write(request, store, settings, graph, triples, write))
     return Response(status_code=204 if existed else 201)
 
 
 @router.post(PATH)
 async def post_graph(
-    request: Request, store: StoreDep, settings: SettingsDep, _: RequireToken
+    request: Request, store: StoreDep, settings: SettingsDep, who: RequireToken
 ) -> Response:
     """Merge triples into a graph, or create a new graph when no graph is named."""
     params = request.query_params
@@ -179,21 +191,26 @@ async def post_graph(
     if "graph" not in params and "default" not in params:
         digest = hashlib.sha256(b"".join(body for body, _ in uploads)).hexdigest()[:16]
         new = graph_iri(settings.base_iri, "upload-" + digest)
-        await anyio.to_thread.run_sync(lambda: _write(store, new, uploads, replace=False))
+        write = writes.Write(who, _operation("POST", new))
+        triples = _triples(uploads, new)
+        await anyio.to_thread.run_sync(_write(request, store, settings, new, triples, write))
         return Response(status_code=201, headers={"Location": new})
     graph = _target(request)
+    triples = _triples(uploads, graph)
     existed = _exists(store, graph)
-    await anyio.to_thread.run_sync(lambda: _write(store, graph, uploads, replace=False))
+    write = writes.Write(who, _operation("POST", graph))
+    await anyio.to_thread.run_sync(_write(request, store, settings, graph, triples, write))
     return Response(status_code=204 if existed else 201)
 
 
 @router.delete(PATH)
-async def delete_graph(request: Request, store: StoreDep, _: RequireToken) -> Response:
+async def delete_graph(
+    request: Request, store: StoreDep, settings: SettingsDep, who: RequireToken
+) -> Response:
     """Remove a graph (empty the default graph); 404 for a named graph that does not exist."""
     graph = _target(request)
     if graph is not None and not _exists(store, graph):
         raise NotFound(f"no graph <{graph}> in the store")
-    target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
-    release = ReleaseInfo(agent=_AGENT, comment="DELETE")
-    await anyio.to_thread.run_sync(lambda: store.update(f"DROP {target}", release=release))
+    write = writes.Write(who, _operation("DELETE", graph))
+    await anyio.to_thread.run_sync(_write(request, store, settings, graph, None, write))
     return Response(status_code=204)

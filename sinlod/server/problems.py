@@ -222,10 +222,37 @@ async def _sinlod_error(request: Request, exc: Exception) -> Response:
     if status >= 500 and not isinstance(exc, HttpProblem):
         # The client gets the class of failure; the log gets the details.
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
-        detail = f"the store failed: {exc}" if isinstance(exc, StoreError) else "internal error"
-    response = problem_response(request, status, detail, code, **_extras(exc))
+        if isinstance(exc, StoreError):
+            detail = f"the store failed: {exc}"
+        elif not isinstance(exc, QueryEvaluationError):  # that one is about the query: say it
+            detail = "internal error"
+    _count(request, status, code)
+    custom = getattr(exc, "response", None)  # an error with its own body (a SHACL report)
+    if callable(custom):
+        response: Response = custom(request)
+    else:
+        response = problem_response(request, status, detail, code, **_extras(exc))
     response.headers.update(_error_headers(exc))
     return response
+
+
+#: Problem codes that mean a refused write, and the reason ``/metrics`` counts them under.
+_REFUSED_WRITES = {
+    "unauthorized": "unauthorized",
+    "forbidden": "forbidden",
+    "shacl-violation": "shacl",
+    "release-log-protected": "forbidden",
+}
+
+
+def _count(request: Request, status: int, code: str) -> None:
+    """Feed ``/metrics``: problems by code, and writes refused by the gate or for the token."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is None:
+        return
+    metrics.problem(code)
+    if code in _REFUSED_WRITES:
+        metrics.refused_write(_REFUSED_WRITES[code])
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from sinlod.config import Settings
 from sinlod.server import describe, pages
+from sinlod.server.cache import not_modified
 from sinlod.server.deps import SettingsDep, StoreDep
 from sinlod.server.execute import used_prefixes
 from sinlod.server.negotiation import (
@@ -94,7 +95,7 @@ async def _serve(
     lang = pages.reader_language(request)
     etag = _etag(store.release_id, path, fmt, lang, server_root(request, settings))
     headers = _headers(request, path, fmt, ext, etag, store.last_modified)
-    if _not_modified(request, etag, store.last_modified):
+    if not_modified(request, etag, store.last_modified):
         return Response(status_code=304, headers=headers)
     description = await anyio.to_thread.run_sync(lambda: describe.describe(store, iri))
     response: Response
@@ -155,18 +156,3 @@ def _headers(
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     return headers
-
-
-def _not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
-    """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only counts without it."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or etag in tags
-    since = request.headers.get("if-modified-since")
-    if since and modified is not None:
-        try:
-            return modified.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False

@@ -10,8 +10,10 @@ for a browser.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import anyio.to_thread
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pyoxigraph import Literal, RdfFormat, parse, serialize
@@ -20,15 +22,16 @@ from starlette.datastructures import FormData, QueryParams
 from sinlod.config import Settings
 from sinlod.errors import QueryError
 from sinlod.namespaces import PREFIXES
-from sinlod.server import deps
+from sinlod.server import deps, pages, writes
+from sinlod.server.cache import QueryCache, etag_for, not_modified, validators
 from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.execute import QueryRequest, run_query
+from sinlod.server.execute import Answer, QueryRequest, run_query
 from sinlod.server.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
-from sinlod.server.problems import UnsupportedMediaType
+from sinlod.server.problems import ServiceNotAllowed, UnsupportedMediaType
 from sinlod.server.sparql_scan import add_using, check_remote
-from sinlod.server.templating import render
 from sinlod.server.urls import server_root
-from sinlod.store import ReleaseInfo, Store
+from sinlod.sparql_text import tokens
+from sinlod.store import Store
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -147,14 +150,66 @@ async def _text_body(request: Request) -> str:
 async def _answer(
     store: Store, settings: SettingsDep, request: Request, query: QueryRequest
 ) -> Response:
-    query = dataclasses.replace(query, query=check_remote(query.query, settings.service_allowlist))
-    answer = await run_query(
-        store, query, timeout=settings.query_timeout, max_results=settings.max_results
+    base = query.base_iri or _endpoint(request)
+    checked = _check_remote_first_syntax(
+        query.query, settings.service_allowlist, base, update=False
     )
+    query = dataclasses.replace(query, query=checked)
+    key = _cache_key(query)
     headers = {"Vary": "Accept"}
+    release = store.release_id
+    if key is not None:
+        etag = etag_for(release, *key)
+        headers.update(validators(etag, store.last_modified))
+        if not_modified(request, etag, store.last_modified):
+            return Response(status_code=304, headers=headers)
+    answer = await _cached_answer(request, store, settings, query, key, headers)
     if request.method == "HEAD":
         return Response(status_code=200, media_type=answer.format.content_type, headers=headers)
     return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+
+
+async def _cached_answer(
+    request: Request,
+    store: Store,
+    settings: Settings,
+    query: QueryRequest,
+    key: tuple[object, ...] | None,
+    headers: dict[str, str],
+) -> Answer:
+    """From the app's query cache when the same query was answered on this release, else run."""
+    cache: QueryCache[Answer] = request.app.state.query_cache
+    release = store.release_id
+    found = cache.get(release, key) if key is not None else None
+    if found is not None:
+        headers["X-Cache"] = "hit"
+        return found
+    answer = await run_query(
+        store, query, timeout=settings.query_timeout, max_results=settings.max_results
+    )
+    if key is not None:
+        cache.put(release, key, answer, size=len(answer.body) + len(query.query))
+        headers["X-Cache"] = "miss"
+    return answer
+
+
+#: Functions whose value is not fixed by the data: such a query is never cached nor validated.
+_VOLATILE = ("NOW", "RAND", "UUID", "STRUUID", "SERVICE")
+
+
+def _cache_key(query: QueryRequest) -> tuple[object, ...] | None:
+    """What determines the answer besides the release; None for a query whose answer is not
+    determined by the published data (``NOW()``, ``RAND()``, a remote ``SERVICE``)."""
+    if any(t.is_keyword(*_VOLATILE) for t in tokens(query.query)):
+        return None
+    return (
+        query.query,
+        tuple(query.default_graphs),
+        tuple(query.named_graphs),
+        query.accept,
+        query.format,
+        query.base_iri,
+    )
 
 
 async def _update(
@@ -164,15 +219,64 @@ async def _update(
     text: str,
     params: QueryParams | FormData,
 ) -> Response:
-    deps.require_token(settings, request.headers.get("authorization"))
-    text = check_remote(text, settings.service_allowlist)
+    who = deps.require_token(settings, request.headers.get("authorization"))
+    text = _check_remote_first_syntax(
+        text, settings.service_allowlist, _endpoint(request), update=True
+    )
     text = add_using(
         text, _graphs(params, "using-graph-uri"), _graphs(params, "using-named-graph-uri")
     )
-    release = ReleaseInfo(agent="SPARQL Update over HTTP", comment="POST /sparql")
+    write = writes.Write(who, "SPARQL Update (POST /sparql)")
     base = _endpoint(request)
-    await anyio.to_thread.run_sync(lambda: store.update(text, base_iri=base, release=release))
+    try:
+        await anyio.to_thread.run_sync(
+            lambda: writes.sparql_update(store, settings, text, write, base_iri=base)
+        )
+    finally:
+        # Even a refused write may have raced with a publish; never answer from before a write.
+        request.app.state.query_cache.clear()
     return Response(status_code=204)
+
+
+def _check_remote_first_syntax(
+    text: str, allowlist: Sequence[str], base_iri: str, *, update: bool
+) -> str:
+    """``check_remote`` with syntax errors first: a query or update that does not parse is the
+    client's 400 even when it also names a remote host (W3C syntax-update-bad-01, -07..09 are
+    malformed updates with a ``LOAD``)."""
+    try:
+        return check_remote(text, allowlist)
+    except ServiceNotAllowed:
+        _check_syntax(text, base_iri, update=update)
+        raise
+
+
+_REFUSED = "<urn:x-sinlod:refused>"
+
+
+def _check_syntax(text: str, base_iri: str, *, update: bool) -> None:
+    """Raise ``QueryError`` when ``text`` does not parse. pyoxigraph has no parser of its own
+    for Python, so the text runs on an empty scratch store, every ``LOAD`` and ``SERVICE``
+    operand replaced by a URN that nothing can fetch; only a syntax error counts."""
+    toks = list(tokens(text))
+    out, last = [], 0
+    for i, tok in enumerate(toks[:-1]):
+        if not tok.is_keyword("LOAD", "SERVICE"):
+            continue
+        j = i + 2 if toks[i + 1].is_keyword("SILENT") and i + 2 < len(toks) else i + 1
+        if toks[j].kind in ("iri", "word", "var") and not toks[j].is_keyword("INTO"):
+            out.append(text[last : toks[j].start] + _REFUSED)
+            last = toks[j].start + len(toks[j].text)
+    safe = "".join(out) + text[last:]
+    try:
+        if update:
+            ox.Store().update(safe, base_iri=base_iri)
+        else:
+            ox.Store().query(safe, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise QueryError(str(exc)) from exc
+    except (OSError, RuntimeError, ValueError):
+        pass  # it parses; what running it on nothing does is of no interest
 
 
 # -- service description (https://www.w3.org/TR/sparql11-service-description/) ----------------
@@ -196,7 +300,9 @@ _SD = """
 def _service_turtle(endpoint: str, settings: Settings) -> str:
     """Only what this server really does: Update only with a token, federation only to allowed
     hosts."""
-    languages = ["sd:SPARQL11Query"] + (["sd:SPARQL11Update"] if settings.update_token else [])
+    languages = ["sd:SPARQL11Query"] + (
+        ["sd:SPARQL11Update"] if deps.writes_enabled(settings) else []
+    )
     features = ["sd:UnionDefaultGraph"]
     if settings.service_allowlist:
         features.append("sd:BasicFederatedQuery")
@@ -212,14 +318,19 @@ def _service_turtle(endpoint: str, settings: Settings) -> str:
 def _describe_service(request: Request, settings: SettingsDep) -> Response:
     """The service description as RDF, or the query page for a browser."""
     if prefers_html(request.headers.get("accept")) and "format" not in request.query_params:
-        return render(request, "query.html", endpoint="/sparql")
+        return pages.query_page(request, settings)
     fmt = _service_format(request)
     endpoint = server_root(request, settings) + "sparql"
     turtle = _service_turtle(endpoint, settings)
     assert isinstance(fmt.oxigraph, RdfFormat)
     quads = parse(turtle.encode(), RdfFormat.TURTLE)
-    body = serialize(quads, format=fmt.oxigraph, prefixes=_SD_PREFIXES) or b""
-    return Response(bytes(body), media_type=fmt.content_type, headers={"Vary": "Accept"})
+    body = bytes(serialize(quads, format=fmt.oxigraph, prefixes=_SD_PREFIXES) or b"")
+    # It depends on the settings and the URL only, not on the data (its blank nodes are new on
+    # every request, so the source text and the format are what identify it).
+    headers = {"Vary": "Accept", "ETag": etag_for(None, turtle, fmt.name)}
+    if not_modified(request, headers["ETag"], None):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=fmt.content_type, headers=headers)
 
 
 _SD_PREFIXES = {

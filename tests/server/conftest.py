@@ -80,4 +80,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture
+async def ungated_client(server_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a server without the SHACL gate, for protocol tests whose writes are not
+    meant to be valid data (the fixture data itself names no sources)."""
+    async for c in client_for(create_app(dataclasses.replace(server_settings, shacl_gate=False))):
+        yield c
+
+
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -260,7 +260,8 @@ async def test_malformed_update_is_400_and_changes_nothing(client: httpx.AsyncCl
     assert r.json()["detail"].startswith("error at 1:")
 
 
-async def test_using_graph_uri_scopes_the_where_clause(client: httpx.AsyncClient) -> None:
+async def test_using_graph_uri_scopes_the_where_clause(ungated_client: httpx.AsyncClient) -> None:
+    client = ungated_client  # the copied types alone would not pass the shapes
     update = "INSERT { GRAPH <https://w3id.org/sinlod/graph/copy> { ?s a ?c } } WHERE { ?s a ?c }"
     r = await client.post(
         "/sparql", data={"update": update, "using-graph-uri": DATA_GRAPH}, headers=AUTH
@@ -511,8 +512,9 @@ async def test_evaluation_errors_are_500_and_syntax_errors_400(client: httpx.Asy
     r = await client.get("/sparql", params={"query": failing})
     assert r.status_code == 500
     assert r.json()["code"] == "query-failed"
-    assert "The custom function <http://example.org/no-such-function> is not supported" in (
-        r.json()["detail"]
+    assert (
+        "The custom function <http://example.org/no-such-function> is not supported"
+        in (r.json()["detail"])
     )
     r = await client.get("/sparql", params={"query": "SELEC * WHERE { ?s ?p ?o }"})
     assert r.status_code == 400
@@ -531,3 +533,42 @@ async def test_release_log_is_not_in_the_default_graph_but_from_is_honoured(
     in_log = prov.replace("WHERE", f"FROM <{releases}> WHERE")
     r = await client.get("/sparql", params={"query": in_log}, headers=accept)
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("update", "status", "code"),
+    [
+        ("LOAD ;", 400, "query-error"),  # W3C syntax-update-bad-01
+        ("CREATE GRAPH <g>\nLOAD <http://evil.example/x> INTO GRAPH <g>", 400, "query-error"),
+        (
+            "CREATE GRAPH <g> ;\nLOAD <http://evil.example/x> INTO GRAPH <g>",
+            403,
+            "service-not-allowed",
+        ),
+        (
+            "INSERT { <http://e/a> <http://e/p> ?o } WHERE { VALUES ?s { <http://evil.example/q> }"
+            " SERVICE ?s { ?x ?y ?o } }",
+            403,
+            "service-not-allowed",
+        ),
+    ],
+)
+async def test_a_malformed_update_is_400_even_when_it_names_a_remote_host(
+    client: httpx.AsyncClient, update: str, status: int, code: str
+) -> None:
+    r = await client.post("/sparql", data={"update": update}, headers=AUTH)
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+
+
+async def test_a_malformed_query_is_400_even_when_it_names_a_remote_host(
+    client: httpx.AsyncClient,
+) -> None:
+    bad = "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p } }"
+    r = await client.get("/sparql", params={"query": bad})
+    assert r.status_code == 400
+    assert r.json()["code"] == "query-error"
+    good = "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }"
+    r = await client.get("/sparql", params={"query": good})
+    assert r.status_code == 403
+    assert r.json()["code"] == "service-not-allowed"
