@@ -41,7 +41,11 @@ def slugify(text: str) -> str:
     'r-r-e-s-i'
     >>> slugify("  KD 11/13 ")
     'kd-11-13'
+    >>> slugify("sic--aeidl--coordinator")
+    'sic--aeidl--coordinator'
     """
+    if is_slug(text.strip()):
+        return text.strip()  # already a key (e.g. "sic--aeidl--coordinator"): keep it exactly
     text = text.strip().lower().translate(_TRANSLITERATE)
     text = re.sub(r"([äöü])", lambda m: {"ä": "ae", "ö": "oe", "ü": "ue"}[m.group(1)], text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
