@@ -78,14 +78,20 @@ class KeyIndex:
         return self.values.setdefault((table, columns), set())
 
     def check(
-        self, fk: ForeignKey, value: tuple[str, ...], where: SourceLocation, problems: Problems
+        self,
+        fk: ForeignKey,
+        value: tuple[str, ...],
+        row: SourceLocation,
+        column: str,
+        problems: Problems,
     ) -> None:
+        """Check one reference; the cell's location is only built when it is needed (hot path)."""
         if self.present is not None and fk.target not in self.present:
             return
         if fk.target not in self.complete:
-            self.pending.append((fk, value, where))
+            self.pending.append((fk, value, row.at(column)))
         elif value not in self.known(fk.target, fk.target_columns):
-            problems.add(_missing_reference(fk, value, where))
+            problems.add(_missing_reference(fk, value, row.at(column)))
 
     def finish(self, problems: Problems) -> None:
         """Check the references that waited for their table."""
@@ -143,6 +149,7 @@ class TableRun:
         self.graph = graph
         self._columns: tuple[str, ...] | None = None
         self._slots: list[_Slot] = []
+        self._slot_by_name: dict[str, _Slot] = {}
         self._reported: set[str] = set()
         self._about_cache: dict[str, ox.NamedNode] = {}
         self._wanted = sorted(keys.wanted.get(mapping.name, ()))
@@ -175,6 +182,7 @@ class TableRun:
             if key is None and not c.virtual and self.header_complete:
                 self._missing_column(record, c)
             self._slots.append(_Slot(c, key, key or (c.titles[0] if c.titles else c.name)))
+        self._slot_by_name = {slot.column.name: slot for slot in self._slots}
 
     def _unknown_column(self, record: Record, source_name: str) -> None:
         if source_name in self._reported:
@@ -405,12 +413,12 @@ class TableRun:
             values = _combinations(v, cols)
             self.keys.known(m.name, cols).update(values)
         for fk in m.foreign_keys:
-            slot = self._slot(fk.columns[0])
+            title = self._slot(fk.columns[0]).title
             for value in _combinations(v, fk.columns):
-                self.keys.check(fk, value, record.location.at(slot.title), self.problems)
+                self.keys.check(fk, value, record.location, title, self.problems)
 
     def _slot(self, name: str) -> _Slot:
-        return next(s for s in self._slots if s.column.name == name)
+        return self._slot_by_name[name]
 
 
 def _text(value: Any) -> str | None:
