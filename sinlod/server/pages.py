@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from sinlod.config import Settings
 from sinlod.namespaces import PREFIXES
+from sinlod.ontology_doc import Overview
 from sinlod.server.deps import SettingsDep, StoreDep
 from sinlod.server.describe import Description
 from sinlod.server.execute import used_prefixes
@@ -373,3 +374,35 @@ def _local_prefixes(root: str, settings: Settings) -> list[tuple[str, str]]:
 def _chosen(examples: tuple[Example, ...], name: str | None) -> Example | None:
     """The example the form shows: ``?example=name``, else the first."""
     return next((e for e in examples if e.name == name), examples[0] if examples else None)
+
+
+def ontology_page(request: Request, settings: Settings, doc: Overview, lang: str) -> HTMLResponse:
+    """The ontology's documentation: metadata, then classes, properties and concept schemes."""
+    root = server_root(request, settings)
+    alternates = [
+        (f.name, f.essence, alternate_url("/def/", f.extension, f.name))
+        for f in DOCUMENT_FORMATS
+        if f != HTML_FORMAT
+    ]
+
+    def local(iri: str) -> str:
+        """Own terms link to this server's page; others to where they live."""
+        return local_url(iri, root, settings) or iri
+
+    def compact(iri: str) -> str:
+        """``org:Organization`` rather than the full IRI, for the prefixes sinlod declares."""
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+            if iri.startswith(namespace) and prefix not in {"dcterms", "roles"}:
+                return f"{prefix}:{iri[len(namespace) :]}"
+        return iri
+
+    return render(
+        request,
+        "ontology.html",
+        lang=lang,
+        doc=doc,
+        alternates=alternates,
+        local=local,
+        compact=compact,
+        format_labels=FORMAT_LABELS,
+    )

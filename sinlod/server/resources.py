@@ -14,10 +14,13 @@ from datetime import datetime
 from email.utils import format_datetime
 
 import anyio.to_thread
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sinlod.config import Settings
+from sinlod.namespaces import PREFIXES
+from sinlod.ontology_doc import overview
 from sinlod.server import describe, pages
 from sinlod.server.cache import not_modified
 from sinlod.server.deps import SettingsDep, StoreDep
@@ -31,7 +34,7 @@ from sinlod.server.negotiation import (
     negotiate,
 )
 from sinlod.server.problems import NotAcceptable, NotFound
-from sinlod.server.urls import ONTOLOGY_BASE, alternate_url, iri_for_path, server_root
+from sinlod.server.urls import alternate_url, iri_for_path, server_root
 from sinlod.store import Store
 
 router = APIRouter(tags=["Linked Data"])
@@ -57,8 +60,47 @@ async def document(
 
 @router.api_route("/def/", methods=["GET", "HEAD"], name="ontology")
 async def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    """The ontology itself (``https://w3id.org/sinlod/def/``)."""
-    return await _serve(request, store, settings, ONTOLOGY_BASE, "/def/", None)
+    """The whole ontology (``https://w3id.org/sinlod/def/``): its graph as RDF, and for people
+    a documentation page of every class, property and concept scheme."""
+    graph = settings.base_iri + "graph/ontology"
+    quads = await anyio.to_thread.run_sync(lambda: _graph_quads(store, graph))
+    if not quads:
+        raise NotFound("the ontology is not published in this store (run `sinlod publish`)")
+    fmt = _format(request, None)
+    lang = pages.reader_language(request)
+    etag = _etag(store.release_id, "/def/", fmt, lang, server_root(request, settings))
+    headers = _headers(request, "/def/", fmt, None, etag, store.last_modified)
+    if not_modified(request, etag, store.last_modified):
+        return Response(status_code=304, headers=headers)
+    response: Response
+    if fmt == HTML_FORMAT:
+        vocabularies = await anyio.to_thread.run_sync(
+            lambda: _vocabulary_quads(store, settings.base_iri + "graph/vocabularies/")
+        )
+        response = pages.ontology_page(
+            request, settings, overview(quads + vocabularies, lang), lang
+        )
+        response.headers.update(headers)
+    else:
+        assert fmt.oxigraph is not None
+        triples = [q.triple for q in quads]
+        body = ox.serialize(triples, format=fmt.oxigraph, prefixes=dict(PREFIXES))  # type: ignore[arg-type]
+        response = Response(body, media_type=fmt.content_type, headers=headers)
+    if request.method == "HEAD":
+        return Response(status_code=200, headers=dict(response.headers))
+    return response
+
+
+def _graph_quads(store: Store, graph: str) -> list[ox.Quad]:
+    return list(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+def _vocabulary_quads(store: Store, prefix: str) -> list[ox.Quad]:
+    out: list[ox.Quad] = []
+    for g in store.oxigraph.named_graphs():
+        if isinstance(g, ox.NamedNode) and g.value.startswith(prefix):
+            out += store.oxigraph.quads_for_pattern(None, None, None, g)
+    return out
 
 
 @router.api_route("/def/{term}", methods=["GET", "HEAD"], name="term")

@@ -6,6 +6,7 @@ import html
 import re
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 pytestmark = pytest.mark.anyio
@@ -89,3 +90,27 @@ async def test_pages_have_an_icon_served_here(shipped_client: httpx.AsyncClient)
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
     icon = await shipped_client.get("/static/favicon.svg")
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_def_documents_every_class_and_property_and_serves_the_whole_ontology(
+    shipped_client: httpx.AsyncClient,
+) -> None:
+    """`/def/` is the whole ontology: every own term in the RDF, each one documented in HTML."""
+    r = await shipped_client.get("/def/", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200
+    own = {
+        t.subject.value
+        for t in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)
+        if isinstance(t.subject, ox.NamedNode)
+        and t.subject.value.startswith("https://w3id.org/sinlod/def/")
+        and t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#label"
+    }
+    assert {"https://w3id.org/sinlod/def/Project", "https://w3id.org/sinlod/def/involvedIn"} <= own
+    page = await shipped_client.get("/def/", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    for iri in own:
+        local = iri.removeprefix("https://w3id.org/sinlod/def/")
+        if local:
+            assert f'id="{local}"' in page.text, f"{local} is not documented on /def/"
+    assert '<h2 id="classes">Classes</h2>' in page.text
+    assert re.search(r'<a href="[^"]*/def/roles">', page.text), "concept schemes are linked"
