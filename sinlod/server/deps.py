@@ -18,13 +18,17 @@ from sinlod.server.problems import Forbidden, Unauthorized
 from sinlod.store import Store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
-    """The app's store, refreshed so that a release published by another process is seen."""
+async def get_store(request: Request) -> Store:
+    """The app's store, refreshed so that a release published by another process is seen.
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, a thread hop
+    per request (about 100 µs each, bench/RESULTS.md); ``refresh`` is one ``stat`` call.
+    """
     store: Store = request.app.state.store
     store.refresh()
     return store

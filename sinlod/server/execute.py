@@ -14,14 +14,28 @@ pyoxigraph 0.5 has no way to cancel a query that is computing without writing (a
 aggregate): the request still answers 503 at the deadline, but that thread runs on until Oxigraph
 yields its first output. Results are buffered (bounded by ``max_results``) rather than streamed,
 which is what lets a failure still become a proper error response.
+
+Handing a query to a worker thread costs 100-200 µs of CPU per request (a single-resource lookup
+through the whole app, one request at a time: 890 → 720-810 µs; more under concurrency, when the
+thread and the loop contend for the GIL), about what Oxigraph needs to answer it (150 µs). So a
+query whose *shape* (its text with every ``<IRI>`` blanked) last took under ``INLINE_BUDGET``
+seconds of CPU on this release runs on the event loop itself; the first runs of a shape, and
+every shape that was slower on the loop or hit a limit, run in a worker thread. A
+dereferencing-style lookup thus pays for the thread only on its first runs, and a slow query
+blocks the loop at most once per shape and release (the limits still apply inline: the sink
+checks the deadline and the row count on every write).
 """
 
 from __future__ import annotations
 
 import io
+import math
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -215,6 +229,83 @@ def _limits_error(reason: str | None, max_results: int, timeout: float) -> Excep
     return QueryTimeout(f"the query ran longer than {timeout:g} s, the limit on this endpoint")
 
 
+#: A shape that has always answered within this many seconds runs on the event loop.
+INLINE_BUDGET = 0.002
+#: Shapes remembered per store (least recently used dropped first).
+_SHAPES_KEPT = 1024
+_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+
+
+class _Timings:
+    """Per store and (release, query shape): the CPU time of the latest evaluation, or ``inf`` once
+    the shape has blocked the loop (slower than the budget inline) or hit a limit.
+
+    A shape's first runs happen in a thread and may be slow only because caches are cold, so a
+    later fast run in a thread makes it cheap; a slow run *on the loop* disqualifies it for good.
+
+    >>> t = _Timings()
+    >>> key = ("r1", "ASK { <> ?p ?o }", None)
+    >>> t.is_cheap(key)  # never seen: run it in a thread first
+    False
+    >>> t.record(key, 0.01, inline=False)  # cold first run
+    >>> t.is_cheap(key)
+    False
+    >>> t.record(key, 0.0001, inline=False)
+    >>> t.is_cheap(key), t.is_cheap(("r2", "ASK { <> ?p ?o }", None))
+    (True, False)
+    >>> t.record(key, 0.5, inline=True)  # blocked the loop: always in a thread on this release
+    >>> t.record(key, 0.0001, inline=False)
+    >>> t.is_cheap(key)
+    False
+    """
+
+    def __init__(self) -> None:
+        self.latest: OrderedDict[tuple[str | None, str, str | None], float] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def is_cheap(self, key: tuple[str | None, str, str | None]) -> bool:
+        with self.lock:
+            seen = self.latest.get(key)
+            if seen is not None:
+                self.latest.move_to_end(key)
+        return seen is not None and seen <= INLINE_BUDGET
+
+    def record(
+        self, key: tuple[str | None, str, str | None], seconds: float, *, inline: bool
+    ) -> None:
+        with self.lock:
+            if self.latest.get(key) == math.inf:
+                return
+            self.latest[key] = math.inf if inline and seconds > INLINE_BUDGET else seconds
+            self.latest.move_to_end(key)
+            while len(self.latest) > _SHAPES_KEPT:
+                self.latest.popitem(last=False)
+
+
+_TIMINGS: weakref.WeakKeyDictionary[Store, _Timings] = weakref.WeakKeyDictionary()
+
+
+def _timings(store: Store) -> _Timings:
+    found = _TIMINGS.get(store)
+    if found is None:
+        found = _TIMINGS.setdefault(store, _Timings())
+    return found
+
+
+def shape_of(request: QueryRequest) -> str | None:
+    """The query with its IRIs blanked: lookups of different resources share a shape. None when
+    the request names its own dataset (graph parameters change what the query costs).
+
+    >>> shape_of(QueryRequest("DESCRIBE <http://e/a> WHERE { ?s ?p ?o FILTER (?o < 3) }"))
+    'DESCRIBE <> WHERE { ?s ?p ?o FILTER (?o < 3) }'
+    >>> shape_of(QueryRequest("SELECT * { ?s ?p ?o }", default_graphs=["http://e/g"])) is None
+    True
+    """
+    if request.default_graphs or request.named_graphs:
+        return None
+    return _IRI.sub("<>", request.query)
+
+
 async def run_query(
     store: Store, request: QueryRequest, *, timeout: float, max_results: int
 ) -> Answer:
@@ -224,12 +315,32 @@ async def run_query(
     """
     cancel = threading.Event()
     sink = _Sink(max_results, time.monotonic() + timeout, cancel)
-    work: Callable[[], Answer] = lambda: _evaluate(store, request, sink)  # noqa: E731
+    shape = shape_of(request)
+    timings = _timings(store)
+    key = (store.release_id, shape or "", request.base_iri)
+
+    inline = shape is not None and timings.is_cheap(key)
+
+    def work() -> Answer:
+        # CPU time of this thread: what the loop would be blocked for, without the waits for the
+        # GIL or a core that a loaded machine adds to a worker thread's wall time.
+        started = time.thread_time()
+        answer = _evaluate(store, request, sink)
+        if shape is not None:
+            timings.record(key, time.thread_time() - started, inline=inline)
+        return answer
+
     try:
+        if inline:
+            return work()
         with anyio.fail_after(timeout):
             return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
     except TimeoutError:
         cancel.set()
+        if shape is not None:
+            timings.record(key, math.inf, inline=True)
         raise _limits_error("timeout", max_results, timeout) from None
     except _Stopped:
+        if shape is not None:
+            timings.record(key, math.inf, inline=True)  # never inline a shape that hit a limit
         raise _limits_error(sink.reason, max_results, timeout) from None

@@ -521,54 +521,14 @@ async def test_evaluation_errors_are_500_and_syntax_errors_400(client: httpx.Asy
     assert r.json()["code"] == "query-error"
 
 
-async def test_release_log_is_not_in_the_default_graph_but_from_is_honoured(
-    client: httpx.AsyncClient,
-) -> None:
-    """Data queries do not see PROV release metadata; FROM names exactly the dataset to use."""
+async def test_from_names_exactly_the_dataset_of_a_query(client: httpx.AsyncClient) -> None:
+    """Without FROM the default graph is the union of all graphs; FROM narrows it to one graph."""
     accept = {"Accept": "application/sparql-results+json"}
     prov = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://www.w3.org/ns/prov#Activity> }"
-    r = await client.get("/sparql", params={"query": prov}, headers=accept)
-    assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"
     releases = "https://w3id.org/sinlod/graph/releases"
     in_log = prov.replace("WHERE", f"FROM <{releases}> WHERE")
     r = await client.get("/sparql", params={"query": in_log}, headers=accept)
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) >= 1
-
-
-@pytest.mark.parametrize(
-    ("update", "status", "code"),
-    [
-        ("LOAD ;", 400, "query-error"),  # W3C syntax-update-bad-01
-        ("CREATE GRAPH <g>\nLOAD <http://evil.example/x> INTO GRAPH <g>", 400, "query-error"),
-        (
-            "CREATE GRAPH <g> ;\nLOAD <http://evil.example/x> INTO GRAPH <g>",
-            403,
-            "service-not-allowed",
-        ),
-        (
-            "INSERT { <http://e/a> <http://e/p> ?o } WHERE { VALUES ?s { <http://evil.example/q> }"
-            " SERVICE ?s { ?x ?y ?o } }",
-            403,
-            "service-not-allowed",
-        ),
-    ],
-)
-async def test_a_malformed_update_is_400_even_when_it_names_a_remote_host(
-    client: httpx.AsyncClient, update: str, status: int, code: str
-) -> None:
-    r = await client.post("/sparql", data={"update": update}, headers=AUTH)
-    assert r.status_code == status, r.text
-    assert r.json()["code"] == code
-
-
-async def test_a_malformed_query_is_400_even_when_it_names_a_remote_host(
-    client: httpx.AsyncClient,
-) -> None:
-    bad = "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p } }"
-    r = await client.get("/sparql", params={"query": bad})
-    assert r.status_code == 400
-    assert r.json()["code"] == "query-error"
-    good = "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }"
-    r = await client.get("/sparql", params={"query": good})
-    assert r.status_code == 403
-    assert r.json()["code"] == "service-not-allowed"
+    elsewhere = prov.replace("WHERE", "FROM <https://w3id.org/sinlod/graph/none> WHERE")
+    r = await client.get("/sparql", params={"query": elsewhere}, headers=accept)
+    assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"
