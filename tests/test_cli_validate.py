@@ -123,6 +123,20 @@ def test_format_json(config: Path) -> None:
     ]
 
 
+def test_engine_option_gives_the_same_report(config: Path) -> None:
+    """``--engine pyshacl`` (the reference) and the default fast engine print the same JSON."""
+    fast = validate(config, "--format", "json", "records/projects.csv")
+    reference = validate(config, "--engine", "pyshacl", "--format", "json", "records/projects.csv")
+    assert fast == reference
+    assert fast[0] == 1
+
+
+def test_unknown_engine_is_a_usage_error(config: Path) -> None:
+    code, _, err = validate(config, "--engine", "rust", "records/projects.csv")
+    assert code == 2
+    assert "Invalid value for '--engine': 'rust' is not one of 'fast', 'pyshacl'." in err
+
+
 def test_format_sarif(config: Path) -> None:
     code, out, _ = validate(config, "--format", "sarif", "records/projects.csv")
     sarif = json.loads(out)

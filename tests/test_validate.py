@@ -196,6 +196,27 @@ def test_warnings_do_not_break_conformance(settings: Settings) -> None:
     assert report.counts() == {"Violation": 0, "Warning": 1, "Info": 0}
 
 
+def test_rdf_file_lines_are_recorded_only_for_nodes_with_findings(settings: Settings) -> None:
+    """A million-triple file must not cost a source-map entry per triple (bench/RESULTS.md)."""
+    from sinlod.validate.run import FileSourceMap, read_inputs
+
+    quads, smap = read_inputs([RDF / "start-not-a-date.nt"], settings)
+    assert isinstance(smap, FileSourceMap)
+    assert (len(quads), len(smap)) == (4, 0)
+    smap.fill({"<https://w3id.org/sinlod/id/project/other>"})
+    assert len(smap) == 0
+    smap.fill({"<https://w3id.org/sinlod/id/project/sic>"})  # nothing left to fill: done once
+    assert len(smap) == 0
+
+    quads, smap = read_inputs([RDF / "start-not-a-date.nt"], settings)
+    assert isinstance(smap, FileSourceMap)
+    smap.fill({"<https://w3id.org/sinlod/id/project/sic>"})
+    assert len(smap) == 4
+    assert smap.locate("<https://w3id.org/sinlod/id/project/sic>", f"<{DEF}startDate>") == [
+        SourceLocation(str(RDF / "start-not-a-date.nt"), 6, None)
+    ]
+
+
 def test_unreadable_rdf_is_an_input_error_with_the_line(settings: Settings) -> None:
     with pytest.raises(InputError) as info:
         validate([RDF / "bad-syntax.ttl"], settings)

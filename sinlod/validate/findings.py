@@ -68,13 +68,21 @@ class Report:
     findings: list[Finding]
     conforms: bool
     prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
+    #: The engine that produced the findings (``fast`` or ``pyshacl``); not part of the output.
+    engine: str = "pyshacl"
 
     @classmethod
-    def of(cls, findings: list[Finding], prefixes: dict[str, str] | None = None) -> Report:
+    def of(
+        cls,
+        findings: list[Finding],
+        prefixes: dict[str, str] | None = None,
+        *,
+        engine: str = "pyshacl",
+    ) -> Report:
         """A report over ``findings`` in a stable order, ``conforms`` computed from them."""
         ordered = sorted(findings, key=Finding.sort_key)
         conforms = not any(f.severity == "Violation" for f in ordered)
-        return cls(ordered, conforms, dict(PREFIXES if prefixes is None else prefixes))
+        return cls(ordered, conforms, dict(PREFIXES if prefixes is None else prefixes), engine)
 
     def counts(self) -> dict[str, int]:
         """Findings per severity, each severity present: ``{"Violation": 1, "Warning": 0, ...}``."""

@@ -1,21 +1,30 @@
-"""Run pySHACL over a batch of triples and map every result back to the cells it came from.
+"""Run a SHACL engine over a batch of triples and map every result back to the cells it came from.
 
-pySHACL is the reference engine. What this module adds around it:
+Two engines (``Settings.validation_engine``): ``fast``, the default, is the ``shacl`` package
+(``fast.py``; Rust, 50 to 100 times faster here); ``pyshacl`` is the reference.
+``tests/test_shacl_engines.py`` holds them to identical findings on the W3C SHACL suite, the
+shipped shapes and the invalid corpus. Where the fast engine could not report a batch exactly as
+pySHACL would (a shape without ``sh:message``, a message in several languages, SPARQL it refuses,
+a blank-node label it cannot map back) the batch goes to pySHACL instead (``Report.engine`` says
+which ran). What this module adds around the engines:
 
-- the shapes, the ontology and the reference snapshots are parsed once per process and kept until
-  one of their files changes (the server validates every write, so this matters);
+- the shapes, the ontology and the reference snapshots are parsed (and compiled for the fast
+  engine) once per process and kept until one of their files changes (the server validates
+  every write, so this matters);
 - a batch is validated *alone*, with only the context it needs: for every IRI the batch refers to
   but does not describe, its types, labels and ``skos:inScheme`` are pulled (one SPARQL query) from
   the vocabularies, the reference snapshots and, optionally, a published store, so that
   ``sh:class`` on a reference resolves without validating the whole store again;
 - results about context nodes are dropped: the store's own problems are not the batch's;
-- each result is located through the ``SourceMap`` of the conversion (file, row, column).
+- each result is located through the ``SourceMap`` of the conversion (file, row, column); for
+  RDF files the lines are looked up only for the nodes that findings are about.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +40,8 @@ from sinlod.config import Settings
 from sinlod.errors import InputError, SourceLocation, StoreError
 from sinlod.namespaces import PREFIXES
 from sinlod.sourcemap import SourceMap
+from sinlod.validate import fast
+from sinlod.validate.fast import Declined, FastShapes, RawResult, compile_shapes
 from sinlod.validate.findings import Finding, Report
 from sinlod.validate.render import compact
 
@@ -67,6 +78,10 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 Progress = Callable[[str], None]
 
+#: Validation engines: ``fast`` (the ``shacl`` package, falling back to pySHACL per batch where
+#: it could not report identically) and ``pyshacl`` (the reference, always).
+ENGINES = ("fast", "pyshacl")
+
 
 # -- the rules: shapes + ontology, parsed once -------------------------------------------------
 
@@ -79,6 +94,7 @@ class Rules:
     ontology: rdflib.Graph
     lookup: ox.Store
     prefixes: dict[str, str]
+    fast: FastShapes
 
 
 _rules_cache: dict[tuple[tuple[str, int, int], ...], Rules] = {}
@@ -149,19 +165,24 @@ def _parse_rules(shape_files: list[Path], ontology_files: list[Path]) -> Rules:
     prefixes = dict(PREFIXES)
     shapes = rdflib.Graph()
     labels: set[str] = set()
+    shape_quads: list[ox.Quad] = []
     for path in shape_files:
-        for quad in _scoped(_parse_file(path, prefixes), labels):
-            shapes.add(_to_rdflib_triple(quad))
+        shape_quads += _scoped(_parse_file(path, prefixes), labels)
+    for quad in shape_quads:
+        shapes.add(_to_rdflib_triple(quad))
     ontology = rdflib.Graph()
     lookup = ox.Store()
+    ontology_quads: list[ox.Quad] = []
     for path in ontology_files:
         quads = _scoped(_parse_file(path, prefixes), labels)
         lookup.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-        for quad in quads:
-            ontology.add(_to_rdflib_triple(quad))
+        ontology_quads += quads
+    for quad in ontology_quads:
+        ontology.add(_to_rdflib_triple(quad))
     for name, iri in prefixes.items():
         shapes.bind(name, iri, override=False)
-    return Rules(shapes, ontology, lookup, prefixes)
+    fast = compile_shapes(shape_quads, ontology_quads)
+    return Rules(shapes, ontology, lookup, prefixes, fast)
 
 
 def _parse_file(path: Path, prefixes: dict[str, str]) -> list[ox.Quad]:
@@ -191,20 +212,57 @@ def read_rdf(path: Path, source_map: SourceMap, labels: set[str] | None = None) 
     """The quads of an RDF file; records each triple's line for N-Triples/N-Quads, else the file.
 
     Line numbers come free only for the line-based formats (one triple per line, N-Triples §2);
-    for the others a finding names the file and the focus node.
+    for the others a finding names the file and the focus node. A ``FileSourceMap`` records
+    them later, and only for the nodes that findings are about.
     """
     quads = _scoped(_parse_file(path, {}), set() if labels is None else labels)
-    name = str(path)
-    if RDF_SUFFIXES[path.suffix.lower()] in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        lines = [n for n, line in enumerate(text, 1) if line.strip()[:1] not in ("", "#")]
-        for quad, line in zip(quads, lines, strict=False):
-            where = SourceLocation(name, line)
-            source_map.add(str(quad.subject), str(quad.predicate), str(quad.object), where)
+    if isinstance(source_map, FileSourceMap):
+        source_map.defer(path, quads)
     else:
-        for quad in quads:
-            source_map.add_subject(str(quad.subject), SourceLocation(name))
+        _record_places(path, quads, source_map, None)
     return quads
+
+
+class FileSourceMap(SourceMap):
+    """A source map whose RDF-file entries are filled in only for the nodes findings are about.
+
+    Recording the line of each of a million triples takes longer than validating them, and
+    holds gigabytes; a finding needs only the triples whose subject is its focus node (or, for
+    an inverse path, its value).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._files: list[tuple[Path, list[ox.Quad]]] = []
+
+    def defer(self, path: Path, quads: list[ox.Quad]) -> None:
+        self._files.append((path, quads))
+
+    def fill(self, nodes: set[str]) -> None:
+        """Record the places of the triples whose subject is one of ``nodes`` (N-Triples)."""
+        for path, quads in self._files:
+            _record_places(path, quads, self, nodes)
+        self._files.clear()
+
+
+def _record_places(
+    path: Path, quads: list[ox.Quad], source_map: SourceMap, only: set[str] | None
+) -> None:
+    name = str(path)
+    picked = [i for i, q in enumerate(quads) if only is None or str(q.subject) in only]
+    if not picked:
+        return
+    if RDF_SUFFIXES[path.suffix.lower()] not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        for i in picked:
+            source_map.add_subject(str(quads[i].subject), SourceLocation(name))
+        return
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = [n for n, line in enumerate(text, 1) if line.strip()[:1] not in ("", "#")]
+    for i in picked:
+        if i < len(lines):
+            q = quads[i]
+            where = SourceLocation(name, lines[i])
+            source_map.add(str(q.subject), str(q.predicate), str(q.object), where)
 
 
 # -- context -------------------------------------------------------------------------------------
@@ -224,12 +282,14 @@ def referenced_iris(triples: Sequence[ox.Triple | ox.Quad]) -> list[ox.NamedNode
 def context_triples(store: ox.Store, iris: Sequence[ox.NamedNode]) -> list[ox.Triple]:
     """Types, labels and ``skos:inScheme`` of ``iris`` in ``store``, all graphs: one query."""
     found: list[ox.Triple] = []
-    predicates = " ".join(f"<{p}>" for p in CONTEXT_PREDICATES)
+    # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks with ?s ?p ?o by scanning
+    # the store (13 s against a million triples) but this form by index look-ups (0.1 s)
+    predicates = ", ".join(f"<{p}>" for p in CONTEXT_PREDICATES)
     for start in range(0, len(iris), CONTEXT_CHUNK):
         values = " ".join(str(i) for i in iris[start : start + CONTEXT_CHUNK])
         query = (
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
-            f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}"
+            f"?s ?p ?o FILTER (?p IN ({predicates})) }}"
         )
         try:
             result = store.query(query, use_default_graph_as_union=True)
@@ -302,7 +362,7 @@ def read_inputs(
     paths: Sequence[Path], settings: Settings, mapping_files: Sequence[Path] = ()
 ) -> tuple[list[ox.Quad], SourceMap]:
     """Quads and source map of RDF files and record files (converted with ``sinlod.convert``)."""
-    source_map = SourceMap()
+    source_map = FileSourceMap()
     quads: list[ox.Quad] = []
     records = [p for p in paths if p.is_dir() or p.suffix.lower() not in RDF_SUFFIXES]
     labels: set[str] = set()
@@ -331,8 +391,10 @@ def validate_triples(
     ``context`` is a published store whose resources the batch may refer to; only what the batch
     references is read from it, and its own problems are not reported. Used by ``publish`` and by
     the server's write gate, which keep ``source_map`` as None when there is no source.
+    Raises ``InputError`` for an unknown ``settings.validation_engine``.
     """
     step = progress or _no_progress
+    engine = engine_name(settings)
     step("loading shapes")
     rules = load_rules(settings)
     batch = list(triples)
@@ -343,6 +405,45 @@ def validate_triples(
         with open_context(context) as store:
             extra += context_triples(store, iris)
     step("validating")
+    smap = SourceMap() if source_map is None else source_map
+    findings: list[Finding] | None = None
+    if engine == "fast":
+        try:
+            results = fast.run(rules.fast, [*batch, *extra])
+            _fill(smap, {t for r in results for t in (r.focus, r.value) if t is not None})
+            findings = list(_fast_findings(results, rules, smap))
+        except Declined:
+            findings = None  # something only pySHACL reports identically: let it do the batch
+    used = "fast" if findings is not None else "pyshacl"
+    if findings is None:
+        report = _run_pyshacl(batch, extra, rules)
+        nodes = [*report.objects(None, SH.focusNode), *report.objects(None, SH.value)]
+        _fill(smap, {_nt(n) for n in nodes})
+        findings = list(_findings(report, rules, smap))
+    step("locating results")
+    described = {str(t.subject) for t in batch}
+    context_only = {str(t.subject) for t in extra} - described
+    kept = [f for f in findings if _nt_focus(f.focus) not in context_only]
+    return Report.of(kept, rules.prefixes, engine=used)
+
+
+def _fill(source_map: SourceMap, nodes: set[str]) -> None:
+    if isinstance(source_map, FileSourceMap):
+        source_map.fill(nodes)
+
+
+def engine_name(settings: Settings) -> str:
+    """The engine ``settings.validation_engine`` names; ``InputError`` for an unknown one."""
+    engine = settings.validation_engine
+    if engine not in ENGINES:
+        raise InputError(f"unknown validation engine {engine!r}; use one of {', '.join(ENGINES)}")
+    return engine
+
+
+def _run_pyshacl(
+    batch: Sequence[ox.Triple | ox.Quad], extra: Sequence[ox.Triple], rules: Rules
+) -> rdflib.Graph:
+    """pySHACL's report graph for the batch plus its context (the reference engine)."""
     graph = rdflib.Graph()
     for t in batch:
         graph.add(_to_rdflib_triple(t))
@@ -356,15 +457,9 @@ def validate_triples(
             inference="rdfs",
             inplace=True,  # the graph is ours and thrown away: skip pySHACL's copy
         )
-    step("locating results")
-    described = {str(t.subject) for t in batch}
-    context_only = {str(t.subject) for t in extra} - described
-    findings = [
-        f
-        for f in _findings(report_graph, rules, SourceMap() if source_map is None else source_map)
-        if _nt_focus(f.focus) not in context_only
-    ]
-    return Report.of(findings, rules.prefixes)
+    if not isinstance(report_graph, rdflib.Graph):
+        raise AssertionError("pySHACL returns its report as a graph")
+    return report_graph
 
 
 def _no_progress(stage: str) -> None:
@@ -375,29 +470,118 @@ def _no_progress(stage: str) -> None:
 
 
 def _findings(report: rdflib.Graph, rules: Rules, source_map: SourceMap) -> Iterable[Finding]:
+    """Findings from pySHACL's report graph."""
+    memo: dict[Any, Any] = {}
     for result in report.objects(None, SH.result):
-        focus = report.value(result, SH.focusNode)
-        path_node = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
-        path = _path_text(report, path_node) if path_node is not None else None
-        focus_nt = _nt(focus)
-        simple_path = f"<{path_node}>" if isinstance(path_node, rdflib.URIRef) else None
-        locations = source_map.locate(focus_nt, simple_path, _nt(value) if value else None)
-        inverse = report.value(path_node, SH.inversePath) if path_node is not None else None
-        if isinstance(inverse, rdflib.URIRef) and value is not None:
-            # ^p: the value's cell points at the focus, so that cell is the place to fix
-            locations = source_map.locate(_nt(value), f"<{inverse}>", focus_nt) or locations
         severity = report.value(result, SH.resultSeverity)
-        yield Finding(
+        yield _finding(
+            rules,
+            source_map,
+            focus=_nt(report.value(result, SH.focusNode)),
+            path=(report, report.value(result, SH.resultPath)),
+            value=_nt(value) if value is not None else None,
             severity=_local(severity) if severity is not None else "Violation",
             message=_message(report, result),
-            focus=_plain(focus),
-            path=path,
-            value=_nt(value) if value is not None else None,
-            source_shape=_shape_name(rules, report.value(result, SH.sourceShape)),
-            constraint=_compact(rules.prefixes, report.value(result, SH.sourceConstraintComponent)),
-            locations=tuple(locations),
+            shape=report.value(result, SH.sourceShape),
+            component=report.value(result, SH.sourceConstraintComponent),
+            memo=memo,
         )
+
+
+def _fast_findings(
+    results: Iterable[RawResult], rules: Rules, source_map: SourceMap
+) -> Iterable[Finding]:
+    """Findings from the fast engine's results, built exactly as from pySHACL's report.
+
+    The result path is taken from the source shape's ``sh:path`` in our shapes graph, so that it
+    is rendered by the same code as pySHACL's copy of it. Raises ``Declined`` for what only
+    pySHACL can report identically: a shape without ``sh:message`` (pySHACL writes one of its
+    own), several messages (the language tags are not in the fast results), or a path that is
+    not the shape's own.
+    """
+    memo: dict[Any, Any] = {}
+    for r in results:
+        if len(set(r.messages)) != 1:
+            raise Declined("no sh:message, or several")
+        shape = _rdflib_node(r.shape)
+        path: Any = None
+        if r.path is not None:
+            if ("sh:path", shape) not in memo:
+                memo["sh:path", shape] = rules.shapes.value(shape, SH.path)
+            path = memo["sh:path", shape]
+            if path is None:
+                if not _SIMPLE_PATH.fullmatch(r.path):
+                    raise Declined(f"result path {r.path} of a shape without sh:path")
+                path = rdflib.URIRef(r.path[1:-1])
+        yield _finding(
+            rules,
+            source_map,
+            focus=r.focus,
+            path=(rules.shapes, path),
+            value=r.value,
+            severity=_local(r.severity),
+            message=r.messages[0],
+            shape=shape,
+            component=rdflib.URIRef(r.component),
+            memo=memo,
+        )
+
+
+_SIMPLE_PATH = re.compile(r"<[^<>]*>")
+
+
+def _rdflib_node(term: str) -> Any:
+    return rdflib.BNode(term[2:]) if term.startswith("_:") else rdflib.URIRef(term[1:-1])
+
+
+def _finding(
+    rules: Rules,
+    source_map: SourceMap,
+    *,
+    focus: str,
+    path: tuple[rdflib.Graph, Any],
+    value: str | None,
+    severity: str,
+    message: str,
+    shape: Any,
+    component: Any,
+    memo: dict[Any, Any],
+) -> Finding:
+    """One finding, located through the source map; ``focus`` and ``value`` in N-Triples.
+
+    ``path`` is the result path node and the graph that holds its structure. ``memo`` keeps
+    what only depends on the shape (names, paths), computed once for thousands of results.
+    """
+    graph, node = path
+    simple_path = f"<{node}>" if isinstance(node, rdflib.URIRef) else None
+    locations = source_map.locate(focus, simple_path, value)
+    inverse = _memo(memo, ("inverse", id(graph), node), lambda: _inverse(graph, node))
+    if inverse is not None and value is not None:
+        # ^p: the value's cell points at the focus, so that cell is the place to fix
+        locations = source_map.locate(value, f"<{inverse}>", focus) or locations
+    text = _memo(memo, ("path", id(graph), node), lambda: _path_text(graph, node))
+    return Finding(
+        severity=severity,
+        message=message,
+        focus=focus if focus.startswith("_:") else focus[1:-1],
+        path=text if node is not None else None,
+        value=value,
+        source_shape=_memo(memo, ("shape", shape), lambda: _shape_name(rules, shape)),
+        constraint=_memo(memo, ("c", component), lambda: _compact(rules.prefixes, component)),
+        locations=tuple(locations),
+    )
+
+
+def _memo(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def _inverse(graph: rdflib.Graph, node: Any) -> Any:
+    inverse = graph.value(node, SH.inversePath) if node is not None else None
+    return inverse if isinstance(inverse, rdflib.URIRef) else None
 
 
 def _message(report: rdflib.Graph, result: Any) -> str:
@@ -427,6 +611,8 @@ def _path_text(g: rdflib.Graph, node: Any) -> str:
     """A SHACL path as a SPARQL property path with full IRIs (SHACL §2.3.1)."""
     if isinstance(node, rdflib.URIRef):
         return str(node)
+    if g.value(node, RDF.first) is not None:  # a list first, as pySHACL reads a strange path
+        return "/".join(_path_atom(g, n) for n in rdflib.collection.Collection(g, node))
     inverse = g.value(node, SH.inversePath)
     if inverse is not None:
         return "^" + _path_atom(g, inverse)
@@ -437,8 +623,6 @@ def _path_text(g: rdflib.Graph, node: Any) -> str:
         inner = g.value(node, prop)
         if inner is not None:
             return _path_atom(g, inner) + mark
-    if g.value(node, RDF.first) is not None:
-        return "/".join(_path_atom(g, n) for n in rdflib.collection.Collection(g, node))
     return str(node)
 
 
@@ -489,11 +673,6 @@ def _nt(term: Any) -> str:
         dt = ox.NamedNode(str(term.datatype)) if term.datatype else None
         return str(ox.Literal(str(term), datatype=dt))
     return str(term)
-
-
-def _plain(term: Any) -> str:
-    """An IRI as itself, a blank node as ``_:label``."""
-    return f"_:{term}" if isinstance(term, rdflib.BNode) else str(term)
 
 
 def _nt_focus(focus: str) -> str:
