@@ -100,8 +100,7 @@ def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
         f'FILTER(STRSTARTS(STR(?s), "{settings.base_iri}id/")) }}',
     )
     add(Triple(ds, _n("void:entities"), _int(Literal(str(entities)))))
-    out.extend(_class_partitions(store, ds, graphs))
-    out.extend(_property_partitions(store, ds, graphs))
+    out.extend(_partitions(store, ds, graphs))
     out.extend(_vocabularies(store, ds, graphs))
     out.extend(_examples(store, ds, settings, graphs))
     out.extend(_linksets(store, ds, graphs))
@@ -118,30 +117,35 @@ def _partition_node(ds: NamedNode, kind: str, iri: str) -> NamedNode:
     return NamedNode(f"{ds.value}/{kind}/{iri.replace('#', '%23')}")
 
 
-def _class_partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
-    query = (
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-        f"{graphs} }} GROUP BY ?c ORDER BY ?c"
-    )
-    for cls, n in _select(store, query):
-        assert isinstance(cls, NamedNode)
-        part = _partition_node(ds, "class", cls.value)
-        yield Triple(ds, _n("void:classPartition"), part)
-        yield Triple(part, _n("void:class"), cls)
-        yield Triple(part, _n("void:entities"), _int(n))
+#: (partition kind, SPARQL select of (term, count), VoID link, VoID term, VoID count)
+_PARTITIONS = (
+    (
+        "class",
+        "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?t }} {graphs} }}",
+        "void:classPartition",
+        "void:class",
+        "void:entities",
+    ),
+    (
+        "property",
+        "SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?t ?o }} {graphs} }}",
+        "void:propertyPartition",
+        "void:property",
+        "void:triples",
+    ),
+)
 
 
-def _property_partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
-    query = (
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-        f"{graphs} }} GROUP BY ?p ORDER BY ?p"
-    )
-    for prop, n in _select(store, query):
-        assert isinstance(prop, NamedNode)
-        part = _partition_node(ds, "property", prop.value)
-        yield Triple(ds, _n("void:propertyPartition"), part)
-        yield Triple(part, _n("void:property"), prop)
-        yield Triple(part, _n("void:triples"), _int(n))
+def _partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+    """Class partitions (entities per class) and property partitions (triples per property)."""
+    for kind, select, link, term, count in _PARTITIONS:
+        query = select.format(graphs=graphs) + " GROUP BY ?t ORDER BY ?t"
+        for iri, n in _select(store, query):
+            assert isinstance(iri, NamedNode)
+            part = _partition_node(ds, kind, iri.value)
+            yield Triple(ds, _n(link), part)
+            yield Triple(part, _n(term), iri)
+            yield Triple(part, _n(count), _int(n))
 
 
 def _vocabularies(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
