@@ -8,6 +8,7 @@ do not stop reading (a row with more cells than the header) travel on ``Record.p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,16 +124,23 @@ def table_names(
     return [path.stem]
 
 
-def read_bytes(path: Path, display_name: str) -> bytes:
-    """The whole file, or ``InputError`` that says why it cannot be read."""
+@contextlib.contextmanager
+def readable(display_name: str) -> Iterator[None]:
+    """Turn the ways opening a file fails into ``InputError`` messages that name the file."""
     try:
-        return path.read_bytes()
+        yield
     except FileNotFoundError as exc:
         raise InputError(f"{display_name}: no such file") from exc
     except IsADirectoryError as exc:
         raise InputError(f"{display_name}: is a directory, not a record file") from exc
     except OSError as exc:
         raise InputError(f"{display_name}: cannot read: {exc.strerror}") from exc
+
+
+def read_bytes(path: Path, display_name: str) -> bytes:
+    """The whole file, or ``InputError`` that says why it cannot be read."""
+    with readable(display_name):
+        return path.read_bytes()
 
 
 def decode(data: bytes, display_name: str, encoding: str | None) -> str:

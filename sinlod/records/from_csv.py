@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sinlod.errors import InputError, RecordError, SourceLocation
-from sinlod.records import Record
+from sinlod.records import Record, readable
 
 #: Delimiters considered when none is given; the one seen most often in the header wins.
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
@@ -63,15 +63,10 @@ def _first_bad_line(path: Path, encoding: str) -> tuple[int, str]:
 
 def _open(path: Path, display_name: str, encoding: str | None) -> TextIO:
     try:
-        return open(path, encoding=encoding or "utf-8-sig", newline="")  # noqa: SIM115
+        with readable(display_name):
+            return open(path, encoding=encoding or "utf-8-sig", newline="")  # noqa: SIM115
     except LookupError as exc:
         raise InputError(f"unknown encoding {encoding!r} (see --encoding)") from exc
-    except FileNotFoundError as exc:
-        raise InputError(f"{display_name}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{display_name}: is a directory, not a record file") from exc
-    except OSError as exc:
-        raise InputError(f"{display_name}: cannot read: {exc.strerror}") from exc
 
 
 def _rows(stream: TextIO, name: str, delimiter: str | None) -> Iterator[Record]:

@@ -173,12 +173,7 @@ async def put_graph(
     request: Request, store: StoreDep, settings: SettingsDep, who: RequireToken
 ) -> Response:
     """Replace a graph; 201 when it is new, 204 when it replaced one."""
-    graph = _target(request)
-    triples = _triples(await _uploads(request), graph)
-    existed = _exists(store, graph)
-    write = writes.Write(who, _operation("PUT", graph))
-    await anyio.to_thread.run_sync(_write(request, store, settings, graph, triples, write))
-    return Response(status_code=204 if existed else 201)
+    return await _write_graph(request, store, settings, who, "PUT", await _uploads(request))
 
 
 @router.post(PATH)
@@ -195,10 +190,22 @@ async def post_graph(
         triples = _triples(uploads, new)
         await anyio.to_thread.run_sync(_write(request, store, settings, new, triples, write))
         return Response(status_code=201, headers={"Location": new})
+    return await _write_graph(request, store, settings, who, "POST", uploads)
+
+
+async def _write_graph(
+    request: Request,
+    store: Store,
+    settings: Settings,
+    who: str,
+    method: str,
+    uploads: list[Upload],
+) -> Response:
+    """PUT or POST to the graph the request names: 201 when it is new, 204 otherwise."""
     graph = _target(request)
     triples = _triples(uploads, graph)
     existed = _exists(store, graph)
-    write = writes.Write(who, _operation("POST", graph))
+    write = writes.Write(who, _operation(method, graph))
     await anyio.to_thread.run_sync(_write(request, store, settings, graph, triples, write))
     return Response(status_code=204 if existed else 201)
 
