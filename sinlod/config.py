@@ -63,6 +63,12 @@ class Settings:
     query_cache_bytes: int = _setting(
         64_000_000, "Largest total size of the cached query results, in bytes."
     )
+    memory_copy_max_quads: int = _setting(
+        2_000_000,
+        "The server keeps a read-only copy of the published release in memory and runs queries on"
+        " it when the release has at most this many quads (0: always query the store on disk)."
+        " Queries run 2-5 times faster; it costs about 0.5 KB of RAM per quad and worker.",
+    )
     query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
     max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
@@ -75,6 +81,9 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address `sinlod serve` listens on.")
     port: int = _setting(8000, "Port `sinlod serve` listens on.")
+    access_log: bool = _setting(
+        True, "Log every request (uvicorn's access log; about a tenth of a small query's cost)."
+    )
     public_url: str | None = _setting(
         None, "URL the server is reached at, if not the one requests arrive on."
     )

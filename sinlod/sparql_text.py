@@ -57,6 +57,21 @@ def tokens(text: str) -> Iterator[Token]:
             depth += 1
 
 
+def may_contain(text: str, *keywords: str) -> bool:
+    """False only when none of the upper-case ``keywords`` can occur in ``text`` as a keyword:
+    a substring test, so the tokenizer (~30 µs for a short query) runs only when it might
+    matter. Keywords are ASCII and case-insensitive, and ``str.upper`` keeps every ASCII letter
+    where it was, so a keyword in the text is always found.
+
+    >>> may_contain("select * { ?s ?p ?o }", "SERVICE", "LOAD")
+    False
+    >>> may_contain('SELECT * { ?s ?p "a service" }', "SERVICE")  # a string: tokens decide
+    True
+    """
+    upper = text.upper()
+    return any(word in upper for word in keywords)
+
+
 def declares_dataset(text: str) -> bool:
     """True when a query names its own dataset with ``FROM`` or ``FROM NAMED``.
 
@@ -67,4 +82,6 @@ def declares_dataset(text: str) -> bool:
     >>> declares_dataset('SELECT * { ?s ?p "FROM" } # FROM <x>')
     False
     """
+    if not may_contain(text, "FROM"):
+        return False
     return any(t.depth == 0 and t.is_keyword("FROM") for t in tokens(text))

@@ -10,10 +10,11 @@ cache also drops them at once to free the memory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -40,23 +41,36 @@ def validators(etag: str, modified: datetime | None) -> dict[str, str]:
     """The ``ETag`` and ``Last-Modified`` headers of a response."""
     headers = {"ETag": etag}
     if modified is not None:
-        headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+        headers["Last-Modified"] = _http_date(modified)
     return headers
 
 
+@functools.lru_cache(maxsize=16)
+def _http_date(moment: datetime) -> str:
+    """Memoised: the same few release times are formatted on every request."""
+    return format_datetime(moment, usegmt=True)
+
+
 def not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
-    """True when a GET or HEAD may be answered ``304``.
+    """True when a GET or HEAD may be answered ``304`` (see ``conditional_hit``)."""
+    return conditional_hit(request.method, request.headers, etag, modified)
+
+
+def conditional_hit(
+    method: str, headers: Mapping[str, str], etag: str, modified: datetime | None
+) -> bool:
+    """True when a GET or HEAD with these (lower-case) request headers may be answered ``304``.
 
     RFC 9110 §13.1: ``If-None-Match`` wins; ``If-Modified-Since`` only counts without it (and
     only to the second, the precision of the header).
     """
-    if request.method not in ("GET", "HEAD"):
+    if method not in ("GET", "HEAD"):
         return False
-    if_none_match = request.headers.get("if-none-match")
+    if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return "*" in tags or etag in tags
-    since = request.headers.get("if-modified-since")
+    since = headers.get("if-modified-since")
     if since and modified is not None:
         try:
             return modified.replace(microsecond=0) <= parsedate_to_datetime(since)

@@ -23,7 +23,9 @@ seconds of CPU on this release runs on the event loop itself; the first runs of 
 every shape that was slower on the loop or hit a limit, run in a worker thread. A
 dereferencing-style lookup thus pays for the thread only on its first runs, and a slow query
 blocks the loop at most once per shape and release (the limits still apply inline: the sink
-checks the deadline and the row count on every write).
+checks the deadline and the row count on every write). A run on the loop that is only somewhat
+over the budget (a garbage collection in the middle of a lookup) sends the shape back to the
+thread until a fast run there; only one over ``STUCK_AFTER`` rules the shape out for the release.
 """
 
 from __future__ import annotations
@@ -101,11 +103,11 @@ class _Stopped(Exception):
 class _Sink(io.RawIOBase):
     """A binary writer that buffers, counts lines and can stop the writer."""
 
-    def __init__(self, max_lines: int, deadline: float, cancel: threading.Event) -> None:
+    def __init__(self, max_lines: int, deadline: float) -> None:
         super().__init__()
         self.max_lines = max_lines
         self.deadline = deadline
-        self.cancel = cancel
+        self.cancelled = False  # set by the event loop when the request has given up
         self.buffer = bytearray()
         self.lines = 0
         self.reason: str | None = None
@@ -115,7 +117,7 @@ class _Sink(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
-        if self.cancel.is_set() or time.monotonic() > self.deadline:
+        if self.cancelled or time.monotonic() > self.deadline:
             self.reason = "timeout"
             raise _Stopped("timeout")
         self.lines += chunk.count(b"\n")
@@ -229,8 +231,10 @@ def _limits_error(reason: str | None, max_results: int, timeout: float) -> Excep
     return QueryTimeout(f"the query ran longer than {timeout:g} s, the limit on this endpoint")
 
 
-#: A shape that has always answered within this many seconds runs on the event loop.
+#: A shape whose latest run took at most this many seconds of CPU runs on the event loop.
 INLINE_BUDGET = 0.002
+#: A run on the loop this slow keeps its shape off the loop for the rest of the release.
+STUCK_AFTER = 10 * INLINE_BUDGET
 #: Shapes remembered per store (least recently used dropped first).
 _SHAPES_KEPT = 1024
 _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
@@ -238,10 +242,11 @@ _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 
 class _Timings:
     """Per store and (release, query shape): the CPU time of the latest evaluation, or ``inf`` once
-    the shape has blocked the loop (slower than the budget inline) or hit a limit.
+    the shape has blocked the loop (over ``STUCK_AFTER`` inline) or hit a limit.
 
     A shape's first runs happen in a thread and may be slow only because caches are cold, so a
-    later fast run in a thread makes it cheap; a slow run *on the loop* disqualifies it for good.
+    later fast run in a thread makes it cheap; a really slow run *on the loop* disqualifies it for
+    good, a run only somewhat over the budget until the next fast one.
 
     >>> t = _Timings()
     >>> key = ("r1", "ASK { <> ?p ?o }", None)
@@ -253,6 +258,12 @@ class _Timings:
     >>> t.record(key, 0.0001, inline=False)
     >>> t.is_cheap(key), t.is_cheap(("r2", "ASK { <> ?p ?o }", None))
     (True, False)
+    >>> t.record(key, 0.004, inline=True)  # a hiccup on the loop: back to a thread for now
+    >>> t.is_cheap(key)
+    False
+    >>> t.record(key, 0.0001, inline=False)
+    >>> t.is_cheap(key)
+    True
     >>> t.record(key, 0.5, inline=True)  # blocked the loop: always in a thread on this release
     >>> t.record(key, 0.0001, inline=False)
     >>> t.is_cheap(key)
@@ -276,7 +287,7 @@ class _Timings:
         with self.lock:
             if self.latest.get(key) == math.inf:
                 return
-            self.latest[key] = math.inf if inline and seconds > INLINE_BUDGET else seconds
+            self.latest[key] = math.inf if inline and seconds > STUCK_AFTER else seconds
             self.latest.move_to_end(key)
             while len(self.latest) > _SHAPES_KEPT:
                 self.latest.popitem(last=False)
@@ -313,8 +324,7 @@ async def run_query(
 
     Raises ``QueryError`` (bad query), ``NotAcceptable``, ``ResultTooLarge`` or ``QueryTimeout``.
     """
-    cancel = threading.Event()
-    sink = _Sink(max_results, time.monotonic() + timeout, cancel)
+    sink = _Sink(max_results, time.monotonic() + timeout)
     shape = shape_of(request)
     timings = _timings(store)
     key = (store.release_id, shape or "", request.base_iri)
@@ -336,7 +346,7 @@ async def run_query(
         with anyio.fail_after(timeout):
             return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
     except TimeoutError:
-        cancel.set()
+        sink.cancelled = True
         if shape is not None:
             timings.record(key, math.inf, inline=True)
         raise _limits_error("timeout", max_results, timeout) from None

@@ -8,6 +8,7 @@ acceptable can be made the caller gets ``NotAcceptable`` listing what *is* avail
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -132,6 +133,13 @@ def _quality(ranges: Sequence[_Range], fmt: Format) -> float:
 
 
 def negotiate(accept: str | None, available: Sequence[Format]) -> Format:
+    """The best of ``available`` for an ``Accept`` header (see ``_negotiate``); remembered per
+    header, since clients send the same few headers again and again."""
+    return _negotiate(accept, tuple(available))
+
+
+@functools.lru_cache(maxsize=512)
+def _negotiate(accept: str | None, available: tuple[Format, ...]) -> Format:
     """The best of ``available`` for an ``Accept`` header; ties go to the server's order.
 
     No header (or an empty one) means anything goes. Raises ``NotAcceptable`` with the list of

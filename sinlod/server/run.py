@@ -46,7 +46,9 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         port=settings.port,
         workers=workers,
         log_level=log_level,
+        access_log=settings.access_log,
         proxy_headers=True,
+        server_header=False,  # no need to tell the world which server version answers
     )
     if workers <= 1:
         uvicorn.Server(config).run()

@@ -10,7 +10,7 @@ for a browser.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import anyio.to_thread
 import pyoxigraph as ox
@@ -23,14 +23,14 @@ from sinlod.config import Settings
 from sinlod.errors import QueryError
 from sinlod.namespaces import PREFIXES
 from sinlod.server import deps, pages, writes
-from sinlod.server.cache import QueryCache, etag_for, not_modified, validators
+from sinlod.server.cache import QueryCache, conditional_hit, etag_for, not_modified, validators
 from sinlod.server.deps import SettingsDep, StoreDep
 from sinlod.server.execute import Answer, QueryRequest, run_query
 from sinlod.server.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
 from sinlod.server.problems import ServiceNotAllowed, UnsupportedMediaType
 from sinlod.server.sparql_scan import add_using, check_remote
 from sinlod.server.urls import server_root
-from sinlod.sparql_text import tokens
+from sinlod.sparql_text import may_contain, tokens
 from sinlod.store import Store
 
 router = APIRouter(tags=["SPARQL"])
@@ -150,27 +150,53 @@ async def _text_body(request: Request) -> str:
 async def _answer(
     store: Store, settings: SettingsDep, request: Request, query: QueryRequest
 ) -> Response:
-    base = query.base_iri or _endpoint(request)
+    reply = await answer_query(
+        store, settings, request.app.state.query_cache, request.method, request.headers, query
+    )
+    return Response(reply.body, reply.status, reply.headers, reply.media_type)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """An HTTP answer to a query, before any web framework sees it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    media_type: str | None = None
+
+
+async def answer_query(
+    store: Store,
+    settings: Settings,
+    cache: QueryCache[Answer],
+    method: str,
+    headers: Mapping[str, str],
+    query: QueryRequest,
+) -> Reply:
+    """The whole protocol answer to a read query: remote-call check, validators and ``304``,
+    the query cache, the limits. Shared by the FastAPI routes and ``query_route``. ``headers``
+    are the request's, by lower-case name."""
+    base = query.base_iri or ""
     checked = _check_remote_first_syntax(
         query.query, settings.service_allowlist, base, update=False
     )
-    query = dataclasses.replace(query, query=checked)
+    if checked is not query.query:
+        query = dataclasses.replace(query, query=checked)
     key = _cache_key(query)
-    headers = {"Vary": "Accept"}
-    release = store.release_id
+    out = {"Vary": "Accept"}
     if key is not None:
-        etag = etag_for(release, *key)
-        headers.update(validators(etag, store.last_modified))
-        if not_modified(request, etag, store.last_modified):
-            return Response(status_code=304, headers=headers)
-    answer = await _cached_answer(request, store, settings, query, key, headers)
-    if request.method == "HEAD":
-        return Response(status_code=200, media_type=answer.format.content_type, headers=headers)
-    return Response(answer.body, media_type=answer.format.content_type, headers=headers)
+        etag = etag_for(store.release_id, *key)
+        out.update(validators(etag, store.last_modified))
+        if conditional_hit(method, headers, etag, store.last_modified):
+            return Reply(304, out)
+    answer = await _cached_answer(cache, store, settings, query, key, out)
+    body = b"" if method == "HEAD" else answer.body
+    return Reply(200, out, body, answer.format.content_type)
 
 
 async def _cached_answer(
-    request: Request,
+    cache: QueryCache[Answer],
     store: Store,
     settings: Settings,
     query: QueryRequest,
@@ -178,7 +204,6 @@ async def _cached_answer(
     headers: dict[str, str],
 ) -> Answer:
     """From the app's query cache when the same query was answered on this release, else run."""
-    cache: QueryCache[Answer] = request.app.state.query_cache
     release = store.release_id
     found = cache.get(release, key) if key is not None else None
     if found is not None:
@@ -200,7 +225,9 @@ _VOLATILE = ("NOW", "RAND", "UUID", "STRUUID", "SERVICE")
 def _cache_key(query: QueryRequest) -> tuple[object, ...] | None:
     """What determines the answer besides the release; None for a query whose answer is not
     determined by the published data (``NOW()``, ``RAND()``, a remote ``SERVICE``)."""
-    if any(t.is_keyword(*_VOLATILE) for t in tokens(query.query)):
+    if may_contain(query.query, *_VOLATILE) and any(
+        t.is_keyword(*_VOLATILE) for t in tokens(query.query)
+    ):
         return None
     return (
         query.query,

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from sinlod.errors import QueryError
 from sinlod.server.problems import ServiceNotAllowed
-from sinlod.sparql_text import Token, tokens
+from sinlod.sparql_text import Token, may_contain, tokens
 
 
 def _prefixes(toks: Sequence[Token]) -> dict[str, str]:
@@ -61,6 +61,8 @@ def check_remote(text: str, allowlist: Sequence[str]) -> str:
     ...
     sinlod.server.problems.ServiceNotAllowed: LOAD from b.example is not allowed ... hosts: none)
     """
+    if not may_contain(text, "SERVICE", "LOAD"):
+        return text
     toks = list(tokens(text))
     prefixes = _prefixes(toks)
     allowed = {h.lower() for h in allowlist}
