@@ -14,6 +14,9 @@ from the same file in an in-memory rdflib Dataset. Each server runs in its own p
 its answer checked against the native server's (same number of rows or triples), so no server is
 timed on a failing or different answer.
 
+A sinlod server is measured once it says (``/healthz``, every worker) that its memory copy of
+the release is complete: the steady state, not the seconds of copying after a start.
+
 Load: `wrk` (one thread, `--latency`), `GET ?query=` with the query's Accept header, for
 `--duration` seconds at each concurrency; a request longer than `--timeout` counts as a timeout.
 Every run is bounded in time and stops by itself. Results: a Markdown table per query and
@@ -120,7 +123,9 @@ def free_port() -> int:
 def servers(
     store: Path, native: Path, nt: Path, port: int, which: Sequence[str], tree: Path | None = None
 ) -> list[Server]:
-    """The set-ups by name: native, sinlod-w{1,2}-cache-{off,on}, rdflib. ``tree``: a copy of
+    """The set-ups by name: native, sinlod-w{1,2}-cache-{off,on}, sinlod-w1-disk (no memory
+    copy), rdflib. Every sinlod runs without the access log (the native server writes none).
+    ``tree``: a copy of
     the ``sinlod`` package's parent directory to serve instead (a before/after comparison)."""
     bind = f"127.0.0.1:{port}"
     sinlod = [str(BIN / "sinlod"), "serve", "--store", str(store), "--port", str(port)]
@@ -151,6 +156,14 @@ def servers(
             name = f"sinlod-w{workers}-cache-{cache}"
             env = {**quiet, "SINLOD_QUERY_CACHE_ENTRIES": entries, "SINLOD_ACCESS_LOG": "false"}
             table[name] = Server(name, [*sinlod, "--workers", str(workers)], "/sparql", env)
+    # Without the memory copy: queries read the RocksDB snapshot on disk, as the native server.
+    disk = {**quiet, "SINLOD_QUERY_CACHE_ENTRIES": "0", "SINLOD_ACCESS_LOG": "false"}
+    table["sinlod-w1-disk"] = Server(
+        "sinlod-w1-disk",
+        [*sinlod, "--workers", "1"],
+        "/sparql",
+        {**disk, "SINLOD_MEMORY_COPY_MAX_QUADS": "0"},
+    )
     return [table[w] for w in which]
 
 
@@ -368,6 +381,7 @@ ALL = [
     "sinlod-w2-cache-off",
     "sinlod-w1-cache-on",
     "sinlod-w2-cache-on",
+    "sinlod-w1-disk",
     "rdflib",
 ]
 

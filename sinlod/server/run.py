@@ -10,6 +10,7 @@ process builds its own app from the same settings (``create_app`` is the factory
 from __future__ import annotations
 
 import functools
+import os
 import socket
 
 import uvicorn
@@ -53,6 +54,12 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     if workers <= 1:
         uvicorn.Server(config).run()
         return
+    # The workers share one listening socket. libuv (uvloop) accepts every pending connection
+    # when one worker wakes, so a few keep-alive clients (a benchmark's 2 connections, a proxy's
+    # pool) often all land on one worker while the other idles; with this set, each wake-up
+    # accepts one connection and gives the other workers a turn (libuv's own switch for
+    # multi-process servers).
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     sock = bind_socket(settings.host, settings.port)
     try:
         Multiprocess(config, sockets=[sock]).run()

@@ -205,6 +205,8 @@ async def _cached_answer(
 ) -> Answer:
     """From the app's query cache when the same query was answered on this release, else run."""
     release = store.release_id
+    if cache.max_entries <= 0:
+        key = None  # no cache: no lookups, no misses counted
     found = cache.get(release, key) if key is not None else None
     if found is not None:
         headers["X-Cache"] = "hit"
