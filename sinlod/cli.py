@@ -471,7 +471,8 @@ def _stage_progress(enabled: bool, length: int, label: str) -> Iterator[Callable
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Worker processes; each opens the store and serves its current release.",
+    help="Worker processes; each opens the store and serves its current release (its own"
+    " memory copy), and new connections are dealt to them in turn.",
 )
 @click.pass_context
 def serve_command(

@@ -1,23 +1,23 @@
 """Running the app under uvicorn: what ``sinlod serve`` calls.
 
-One worker: uvicorn binds the port itself. Several workers: we bind the listening socket and hand
-it to uvicorn's multiprocess supervisor, because uvicorn's own ``Config.bind_socket`` leaves the
-socket's protocol at 0, accepted connections then never get ``TCP_NODELAY``, and every keep-alive
-request after the first waits ~40 ms for a delayed ACK on Linux (uvicorn issue #3149). Each worker
-process builds its own app from the same settings (``create_app`` is the factory).
+One worker: uvicorn binds the port itself. Several workers: we bind the listening socket (with
+protocol ``IPPROTO_TCP``: uvicorn's own ``Config.bind_socket`` leaves it at 0, and accepted
+connections then never get ``TCP_NODELAY``, so every keep-alive request after the first waits
+~40 ms for a delayed ACK on Linux, uvicorn issue #3149) and ``balancer.Balancer`` deals its
+connections to the worker processes. Each worker builds its own app from the same settings
+(``create_app`` is the factory).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import socket
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
 from sinlod.config import Settings
 from sinlod.server.app import create_app, open_store
+from sinlod.server.balancer import Balancer
 
 
 def check_store(settings: Settings) -> None:
@@ -54,14 +54,8 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     if workers <= 1:
         uvicorn.Server(config).run()
         return
-    # The workers share one listening socket. libuv (uvloop) accepts every pending connection
-    # when one worker wakes, so a few keep-alive clients (a benchmark's 2 connections, a proxy's
-    # pool) often all land on one worker while the other idles; with this set, each wake-up
-    # accepts one connection and gives the other workers a turn (libuv's own switch for
-    # multi-process servers).
-    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     sock = bind_socket(settings.host, settings.port)
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        Balancer(config, sock, workers).run()
     finally:
         sock.close()
