@@ -58,6 +58,7 @@ class Server:
     path: str
     env: dict[str, str] = field(default_factory=dict)
     startup: float = 120.0  # rdflib-endpoint parses the whole file before it listens
+    load: Path | None = None  # N-Triples to POST into the default graph once it answers
 
 
 @dataclass
@@ -123,8 +124,8 @@ def free_port() -> int:
 def servers(
     store: Path, native: Path, nt: Path, port: int, which: Sequence[str], tree: Path | None = None
 ) -> list[Server]:
-    """The set-ups by name: native, sinlod-w{1,2}-cache-{off,on}, sinlod-w1-disk (no memory
-    copy), rdflib. Every sinlod runs without the access log (the native server writes none).
+    """The set-ups by name: native, native-memory, sinlod-w{1,2}-cache-{off,on}, sinlod-w1-disk
+    (no memory copy), rdflib. Every sinlod runs without the access log (the native server writes none).
     ``tree``: a copy of
     the ``sinlod`` package's parent directory to serve instead (a before/after comparison)."""
     bind = f"127.0.0.1:{port}"
@@ -135,6 +136,14 @@ def servers(
     table = {
         "native": Server(
             "native", [str(BIN / "oxigraph"), "serve", "-l", str(native), "-b", bind], "/query"
+        ),
+        # The native server on its in-memory storage (no -l), loaded over HTTP: the peer of
+        # sinlod's memory copy, for the engine comparison (the issue's peer is the disk store).
+        "native-memory": Server(
+            "native-memory",
+            [str(BIN / "oxigraph"), "serve", "-b", bind],
+            "/query",
+            load=nt,
         ),
         "rdflib": Server(
             "rdflib",
@@ -197,6 +206,8 @@ def running(server: Server, port: int) -> Iterator[tuple[str, int]]:
     url = f"http://127.0.0.1:{port}{server.path}"
     try:
         _wait_ready(url, proc, server.startup)
+        if server.load is not None:
+            _post_default_graph(f"http://127.0.0.1:{port}/store?default", server.load)
         yield url, proc.pid
     finally:
         os.killpg(proc.pid, 15)  # the whole group: uvicorn's worker processes too
@@ -205,6 +216,15 @@ def running(server: Server, port: int) -> Iterator[tuple[str, int]]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.wait()
+
+
+def _post_default_graph(url: str, data: Path) -> None:
+    """Graph Store Protocol POST of the N-Triples (the in-memory native server starts empty)."""
+    request = urllib.request.Request(
+        url, data=data.read_bytes(), headers={"Content-Type": NTRIPLES}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (loopback)
+        response.read()
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], limit: float) -> None:
@@ -377,6 +397,7 @@ def table(results: list[Result]) -> str:
 
 ALL = [
     "native",
+    "native-memory",
     "sinlod-w1-cache-off",
     "sinlod-w2-cache-off",
     "sinlod-w1-cache-on",
