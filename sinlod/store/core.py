@@ -205,6 +205,8 @@ class Store:
         copy: ox.Store | None = None
         state = "too large"
         try:
+            if self._name != name:
+                return  # already out of date: the copy of the newer release is under way
             if len(snapshot) <= self._memory_copy_max:
                 copy = _memory_copy(snapshot)
                 state = "ready"

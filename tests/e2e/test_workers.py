@@ -81,16 +81,16 @@ def two_workers(shipped_settings: Settings) -> Iterator[tuple[str, subprocess.Po
         proc.stderr.close()
 
 
-def _healthz_count(conn: http.client.HTTPConnection, times: int) -> int:
-    """``times`` requests on this keep-alive connection, then its worker's count of them."""
-    for _ in range(times):
-        conn.request("GET", "/healthz")
-        response = conn.getresponse()
-        assert response.status == 200
-        response.read()
-    conn.request("GET", "/metrics")
-    text = conn.getresponse().read().decode()
-    found = COUNT.search(text)
+def _get(conn: http.client.HTTPConnection, path: str) -> str:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    assert response.status == 200
+    return response.read().decode()
+
+
+def _count(conn: http.client.HTTPConnection) -> int:
+    """How many ``/healthz`` requests the worker behind this connection has answered."""
+    found = COUNT.search(_get(conn, "/metrics"))
     return int(found.group(1)) if found else 0
 
 
@@ -99,18 +99,22 @@ def test_two_connections_go_to_two_workers(
 ) -> None:
     url, proc = two_workers
     host, port = url.split(":")
-    # wait_until_responds made one connection already (the first worker's turn): start even.
-    first = http.client.HTTPConnection(host, int(port), timeout=10)
-    second = http.client.HTTPConnection(host, int(port), timeout=10)
-    first.connect()
-    second.connect()
-    counts = (_healthz_count(first, 5), _healthz_count(second, 7))
-    # Each worker counts its own requests (plus the probe's one on whichever worker had it):
-    # one process for both connections would show 12 on the second.
-    assert counts[0] in (5, 6) and counts[1] in (7, 8), counts
+    first = http.client.HTTPConnection(host, int(port), timeout=30)
+    second = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        before = (_count(first), _count(second))  # both workers are up and answering now
+        for _ in range(5):
+            _get(first, "/healthz")
+        for _ in range(7):
+            _get(second, "/healthz")
+        after = (_count(first), _count(second))
+    finally:
+        first.close()
+        second.close()
+    # Each worker counts only its own requests: one process behind both connections would
+    # show 12 new requests on each.
+    assert (after[0] - before[0], after[1] - before[1]) == (5, 7)
     assert len(_workers(proc.pid)) == 2
-    first.close()
-    second.close()
 
 
 def test_a_dead_worker_is_replaced_and_sigterm_stops_all(
