@@ -160,12 +160,27 @@ def _negotiate(accept: str | None, available: tuple[Format, ...]) -> Format:
     return best
 
 
+#: Names other endpoints use for graph results: SPARQLWrapper sends ``format=xml`` and
+#: ``format=json`` with every query, CONSTRUCT too, as Virtuoso and Fuseki understand them.
+_NICKNAMES = {"xml": ("rdfxml",), "json": ("jsonld",), "rdf": ("rdfxml",), "n3": ("turtle",)}
+
+
 def by_name(name: str, available: Sequence[Format]) -> Format:
     """The format a ``?format=`` parameter names: a short name (``turtle``), an extension
-    (``ttl``) or a media type. Raises ``NotAcceptable`` listing the names that work."""
+    (``ttl``), a media type, or what other endpoints call it. Raises ``NotAcceptable`` listing
+    the names that work.
+
+    >>> by_name("xml", RESULT_FORMATS).name, by_name("xml", GRAPH_FORMATS).name
+    ('xml', 'rdfxml')
+    >>> by_name("json", GRAPH_FORMATS).name, by_name("text/xml", GRAPH_FORMATS).name
+    ('jsonld', 'rdfxml')
+    """
     wanted = name.strip().lower()
     for fmt in available:
         if wanted in (fmt.name, fmt.extension, fmt.essence):
+            return fmt
+    for fmt in available:
+        if wanted in fmt.aliases or fmt.name in _NICKNAMES.get(wanted, ()):
             return fmt
     raise NotAcceptable([f.essence for f in available], names=[f.name for f in available])
 
