@@ -146,3 +146,32 @@ async def test_the_memory_copy_answers_as_the_disk(server_settings: Settings) ->
     )
     in_memory = await _answers(create_app(server_settings), wait=True)
     assert on_disk == in_memory
+
+
+@pytest.mark.parametrize(
+    ("query_string", "status", "detail"),
+    [
+        ("query=ASK%7B%7D&default-graph-uri=not%20an%20iri", 400, "invalid graph IRI 'not an iri'"),
+        ("query=ASK%7B%7D&named-graph-uri=", 400, "invalid graph IRI ''"),
+        ("query=%FF%FE", 400, "error at 1:"),  # not UTF-8: replaced, then a syntax error
+        ("query=%00", 400, "error at 1:"),
+        ("query=", 400, "error at 1:"),
+        ("query=ASK%7B%7D&format=%00", 406, "cannot"),
+    ],
+)
+async def test_hostile_query_strings_are_the_clients_errors(
+    client: httpx.AsyncClient, query_string: str, status: int, detail: str
+) -> None:
+    for headers in ({}, {"Origin": "https://elsewhere.example"}):  # fast lane and full stack
+        r = await client.get("/sparql?" + query_string, headers=headers)
+        assert r.status_code == status, (query_string, r.text)
+        assert detail in r.json()["detail"], r.json()
+
+
+async def test_a_garbage_accept_header_or_host_is_refused_cleanly(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get("/sparql?query=ASK%7B%7D", headers={"Accept": ";;;q=abc,*/*;q=x"})
+    assert r.status_code == 406 and r.json()["available"]
+    r = await client.get("/sparql?query=ASK%7B%7D", headers={"Host": "evil\x00.example"})
+    assert r.status_code == 400 and "invalid base IRI" in r.json()["detail"]
