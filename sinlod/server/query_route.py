@@ -21,7 +21,6 @@ a body (size limit) or anything unusual takes the full path.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from urllib.parse import parse_qsl
@@ -35,7 +34,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sinlod.errors import QueryError
 from sinlod.server import sparql
 from sinlod.server.execute import QueryRequest
-from sinlod.server.problems import UnsupportedMediaType
 from sinlod.store import Store
 
 Params = list[tuple[str, str]]
@@ -64,7 +62,7 @@ class QueryEndpoint:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
             if media == sparql.SPARQL_QUERY:
                 body = await _body(receive)
-                query = _utf8(body, headers.get("content-type", ""))
+                query = sparql.utf8_body(body, headers.get("content-type", ""))
             elif media == sparql.FORM:
                 body = await _body(receive)
                 form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
@@ -117,8 +115,8 @@ class FastLane:
             status = reply.status
             # The CORS middleware adds Origin to Vary on every response it passes (with an Origin
             # the answer gains Access-Control-* headers): so must the lane that skips it.
-            vary = {"Vary": reply.headers.get("Vary", "Accept") + ", Origin"}
-            await _send(send, dataclasses.replace(reply, headers={**reply.headers, **vary}))
+            reply.headers["Vary"] = reply.headers.get("Vary", "Accept") + ", Origin"
+            await _send(send, reply)
         finally:
             metrics = scope["app"].state.metrics
             metrics.observe("/sparql", scope["method"], status, time.perf_counter() - started)
@@ -185,8 +183,7 @@ def _first(params: Params, name: str) -> str | None:
 def _one(params: Params, name: str) -> str | None:
     """The protocol allows exactly one ``query`` per request."""
     values = _all(params, name)
-    if len(values) > 1:
-        raise QueryError(f"give one {name}= parameter, not {len(values)}")
+    sparql.at_most_one(name, len(values))
     return values[0] if values else None
 
 
@@ -208,20 +205,6 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _utf8(body: bytes, content_type: str) -> str:
-    """The body of a direct POST; the protocol requires UTF-8 (§2.1.3)."""
-    _, _, params = content_type.partition(";")
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        charset = value.strip().strip('"').lower()
-        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"the body must be UTF-8, not charset={value.strip()}")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise QueryError(f"the request body is not UTF-8 (byte {exc.start})") from exc
 
 
 def _replay(body: bytes) -> Receive:

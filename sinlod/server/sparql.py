@@ -95,8 +95,11 @@ async def _form(request: Request, store: Store, settings: SettingsDep, form: For
 
 
 def _single(params: QueryParams | FormData, name: str) -> None:
+    at_most_one(name, len(params.getlist(name)))
+
+
+def at_most_one(name: str, count: int) -> None:
     """The protocol allows exactly one ``query`` (or ``update``) per request."""
-    count = len(params.getlist(name))
     if count > 1:
         raise QueryError(f"give one {name}= parameter, not {count}")
 
@@ -133,14 +136,17 @@ def _media_type(request: Request) -> str:
 
 
 async def _text_body(request: Request) -> str:
+    return utf8_body(await request.body(), request.headers.get("content-type", ""))
+
+
+def utf8_body(body: bytes, content_type: str) -> str:
     """The body of a direct POST; the protocol requires UTF-8 (§2.1.3, §2.2.2)."""
-    _, _, params = request.headers.get("content-type", "").partition(";")
+    _, _, params = content_type.partition(";")
     for param in params.split(";"):
         key, _, value = param.partition("=")
         charset = value.strip().strip('"').lower()
         if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"the body must be UTF-8, not charset={value.strip()}")
-    body = await request.body()
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
