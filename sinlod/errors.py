@@ -9,6 +9,7 @@ codes and HTTP statuses, each in one place::
     ├── ConversionFailed    a conversion found problems; carries every RecordError found
     ├── InvalidData         SHACL violations; carries the findings
     ├── StoreError          the store cannot be opened, read or written
+    ├── ReleaseLogProtected a write that would put data under the release log's graph name
     └── QueryError          a SPARQL query or update that cannot be parsed
         └── QueryEvaluationError  one that parses but fails when run (unknown function, ...)
 """
@@ -96,6 +97,14 @@ class InvalidData(SinlodError):
 
 class StoreError(SinlodError):
     """The store cannot be opened, read or written."""
+
+
+class ReleaseLogProtected(SinlodError):
+    """A write that would create or change the graph named ``{base}graph/releases``.
+
+    The release log lives beside the data (``sinlod.store.layout``) and is written by sinlod
+    alone; a dump carries it under that graph name, so data there would be taken for the log on
+    restore. Refused by policy, whoever asks (HTTP 403)."""
 
 
 class QueryError(SinlodError):

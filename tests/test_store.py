@@ -65,7 +65,7 @@ def test_replace_graphs_publishes_and_records_a_release(store: Store) -> None:
     release = store.replace_graphs({G: triples(3), H: triples(2)}, release=info)
     assert store.release_id == release.id
     assert count(store, G) == 3 and count(store, H) == 2
-    assert store.graph_names() == [H, G, BASE + "graph/releases"]
+    assert store.graph_names() == [H, G]  # the release log is beside the data, not in it
     assert release.graphs == {G: 3, H: 2}
     assert release.changed == (H, G)
     [read] = store.releases()
@@ -188,14 +188,18 @@ def test_dump_restore_round_trip_is_exact(store: Store, tmp_path: Path) -> None:
     )
     store.update(f"INSERT DATA {{ <https://example.org/d> <{P.value}> 'in default' }}")
     before = sorted(map(str, store.oxigraph))
+    log = sorted(map(str, store.release_log()))
+    assert log and all(line.endswith(f"<{BASE}graph/releases>") for line in log)
     for name in ("backup.nq", "backup.nq.gz"):
-        assert store.dump(tmp_path / name) == len(before)
+        assert store.dump(tmp_path / name) == len(before) + len(log)
         other = Store.open(tmp_path / ("restored-" + name))
         other.replace_graphs({BASE + "graph/old": triples(9)})  # replaced entirely by the restore
-        assert other.restore(tmp_path / name) == len(before)
+        assert other.restore(tmp_path / name) == len(before) + len(log)
         after = sorted(map(str, other.oxigraph))
-        assert _without_bnode_labels(after) == _without_bnode_labels(before)
+        assert _without_bnode_labels(after) == _without_bnode_labels(before)  # no log in the data
+        assert sorted(map(str, other.release_log())) == log
         assert other.releases() == store.releases()
+        assert BASE + "graph/releases" not in other.graph_names()
 
 
 def _without_bnode_labels(lines: list[str]) -> list[str]:
@@ -246,7 +250,7 @@ def test_reopen_sees_the_published_release(tmp_path: Path) -> None:
     reader = Store.open(path, read_only=True)
     assert reader.release_id == release.id and count(reader, G) == 3
     assert reader.releases() == [release]
-    assert (path / "FORMAT").read_text() == "sinlod-store 1\n"
+    assert (path / "FORMAT").read_text() == "sinlod-store 2\n"
     assert (path / "CURRENT").read_text() == release.id + "\n"
 
 
@@ -365,12 +369,12 @@ def test_a_directory_with_other_content_is_not_a_store(tmp_path: Path) -> None:
 def test_a_store_from_a_newer_sinlod_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store"
     Store.open(path).replace_graphs({G: triples(1)})
-    (path / "FORMAT").write_text("sinlod-store 2\n")
+    (path / "FORMAT").write_text("sinlod-store 3\n")
     with pytest.raises(StoreError) as info:
         Store.open(path, read_only=True)
     assert str(info.value) == (
-        f"{path}: store format 2 was written by a newer sinlod; "
-        "this version reads format 1. Upgrade sinlod to open it."
+        f"{path}: store format 3 was written by a newer sinlod; "
+        "this version reads format 2. Upgrade sinlod to open it."
     )
 
 
@@ -579,3 +583,91 @@ def test_a_reader_process_never_sees_half_a_publish(tmp_path: Path) -> None:
         reader.stdout.close()
     assert {(n, versions) for n, versions, _ in seen} == {(size, 1)}
     assert {release for _, _, release in seen} <= ids and len(seen) >= 2
+
+
+# -- the release log beside the data ------------------------------------------------------------
+
+PROV = "http://www.w3.org/ns/prov#"
+
+
+def test_queries_stats_and_graphs_never_see_the_release_log(store: Store) -> None:
+    release = store.replace_graphs({G: triples(2)}, release=ReleaseInfo("alice", comment="why"))
+    store.update(f"INSERT DATA {{ <https://example.org/d> <{P.value}> 1 }}")
+    assert list(store.query("SELECT DISTINCT ?t { ?s a ?t }")) == []  # type: ignore[call-overload]
+    for query in (
+        f"ASK {{ ?r <{PROV}startedAtTime> ?t }}",
+        f"ASK {{ GRAPH ?g {{ ?r <{PROV}startedAtTime> ?t }} }}",
+    ):
+        assert not bool(store.query(query)), query
+    assert not bool(
+        store.query(f"ASK {{ ?r <{PROV}startedAtTime> ?t }}", union_default_graph=False)
+    )
+    assert store.graph_names() == [G]
+    assert store.stats().graphs == {G: 2, "(default graph)": 1}
+    assert len(store.oxigraph) == 3
+    # ... and yet it is all there, beside the data, and in a dump of it alone
+    assert [r.comment for r in store.releases()] == ["why", None]
+    assert store.releases()[0] == release
+    log = store.release_log()
+    assert bool(
+        log.query(f"ASK {{ GRAPH <{BASE}graph/releases> {{ ?r <{PROV}startedAtTime> ?t }} }}")
+    )
+    out = io.BytesIO()
+    assert store.dump(out, graph=BASE + "graph/releases") == len(log)
+    assert len(list(ox.parse(out.getvalue(), ox.RdfFormat.N_QUADS))) == len(log)
+
+
+def test_no_write_may_use_the_release_log_graph_name(store: Store) -> None:
+    from sinlod.errors import ReleaseLogProtected
+
+    store.replace_graphs({G: triples(1)})
+    before = store.release_id
+    with pytest.raises(ReleaseLogProtected, match="release log"):
+        store.replace_graphs({BASE + "graph/releases": triples(1)})
+    insert = f"INSERT DATA {{ GRAPH <{BASE}graph/releases> {{ <https://example.org/x> <{P.value}> 1 }} }}"
+    with pytest.raises(ReleaseLogProtected):
+        store.update(insert)
+    assert store.release_id == before and len(store.releases()) == 1
+    store.update("DROP ALL")  # reaches every graph of the data, never the log
+    assert store.graph_names() == [] and len(store.releases()) == 2
+
+
+def _format_1_store(path: Path) -> list[ox.Quad]:
+    """A store as format 1 wrote it: the release log as a graph inside the data snapshot."""
+    import gc
+
+    writer = Store.open(path)
+    writer.replace_graphs({G: triples(2)}, release=ReleaseInfo("old sinlod", comment="before"))
+    name, log = writer.release_id, list(writer.release_log())
+    writer.close()
+    del writer
+    gc.collect()
+    assert name is not None
+    data = ox.Store(str(path / "snapshots" / name))
+    data.extend(log)
+    data.flush()
+    del data
+    gc.collect()
+    (path / "snapshots" / (name + ".releases.nq")).unlink()
+    (path / "FORMAT").write_text("sinlod-store 1\n")
+    return log
+
+
+def test_a_format_1_store_is_read_and_a_writer_moves_its_log_out(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    log = _format_1_store(path)
+    reader = Store.open(path, read_only=True)
+    [old] = reader.releases()  # read from the graph inside the data
+    assert old.agent == "old sinlod" and old.comment == "before"
+    assert reader.graph_names() == [G, BASE + "graph/releases"]  # until a writer migrates it
+    assert (path / "FORMAT").read_text() == "sinlod-store 1\n"  # a reader changes nothing
+    reader.close()
+
+    writer = Store.open(path)
+    assert (path / "FORMAT").read_text() == "sinlod-store 2\n"
+    assert writer.graph_names() == [G] and count(writer, G) == 2
+    assert not bool(writer.query(f"ASK {{ ?r <{PROV}startedAtTime> ?t }}"))
+    assert writer.releases() == [old]  # the migration records no release
+    assert sorted(map(str, writer.release_log())) == sorted(map(str, log))
+    new = writer.replace_graphs({H: triples(1)})
+    assert Store.open(path, read_only=True).releases() == [old, new]

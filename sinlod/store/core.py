@@ -9,9 +9,18 @@ Contract (each point has a test in ``tests/test_store.py``):
 - **Consistent reads.** A query runs on one snapshot from start to end; ``refresh()`` moves a
   long-lived reader (the server) to the newest snapshot between queries.
 - **One writer at a time.** Writers take an fcntl lock on ``write.lock`` and wait for each other.
-- **A release per write.** Each write records a release (``releases.py``) in the same snapshot;
-  ``release_id`` names the published snapshot and changes on every write, so it can serve as an
-  ETag. ``restore`` records no release, since a restore must give back exactly the dumped quads.
+- **A release per write.** Each write records a release (``releases.py``) in the release log of
+  the new snapshot: a small N-Quads file beside the snapshot's data, published by the same
+  ``CURRENT`` rename (``layout.py``). The log is not part of the queried dataset: queries, the
+  named graphs, ``stats`` and the memory copy never see it; ``releases()`` and ``release_log()``
+  read it, and a whole-store ``dump`` carries it as the graph ``{base}graph/releases`` (which
+  ``restore`` splits back out, so a dump and restore keep it exact). No write may create a data
+  graph under that name (``ReleaseLogProtected``). ``release_id`` names the published snapshot
+  and changes on every write, so it can serve as an ETag. ``restore`` records no release, since a
+  restore must give back exactly the dumped quads.
+- **Old stores.** A format-1 store (log inside the data) opens; a writer moves the log out on
+  open and marks the directory format 2. A read-only reader of a format-1 store reads the log
+  from the graph and, until a writer migrates it, still sees that graph in queries.
 - **A memory copy for readers** (``memory_copy_max_quads``, the server's choice): Oxigraph answers
   from its in-memory storage 2 to 5 times faster than from RocksDB on disk (bench/RESULTS.md). A
   snapshot never changes, so a copy of it in memory is exact for as long as it is the published
@@ -24,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,11 +46,12 @@ import pyoxigraph as ox
 from sinlod.errors import InputError, QueryError, QueryEvaluationError, StoreError
 from sinlod.namespaces import DEFAULT_BASE
 from sinlod.sparql_text import declares_dataset
-from sinlod.store.layout import StoreDirectory
+from sinlod.store.layout import FORMAT_VERSION, StoreDirectory
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     read_releases,
+    releases_graph,
 )
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.writing import (
@@ -52,6 +63,8 @@ from sinlod.store.writing import (
     bulk_load,
     cheaper_to_rebuild,
     copy_graphs_except,
+    release_log_refusal,
+    split_release_log,
     write_file,
 )
 
@@ -94,6 +107,8 @@ class Store:
         self._copy: ox.Store | None = None
         self._copy_state = "off" if directory is None or memory_copy_max_quads <= 0 else "empty"
         self._copy_done = threading.Condition(self._lock)
+        #: The release log of the published snapshot, read when first asked for.
+        self._log: ox.Store | None = None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -129,7 +144,20 @@ class Store:
         )
         if exists:
             store._load_current()
+            if not read_only and directory.format_version() < FORMAT_VERSION:
+                store._migrate()
         return store
+
+    def _migrate(self) -> None:
+        """Move a format-1 store's release log out of its data (a write that records nothing)."""
+        log_graph = ox.NamedNode(releases_graph(self.base_iri))
+
+        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
+            w.remove_graph(log_graph)  # its quads are in ``log`` already: see ``_read_log``
+            return None
+
+        log.info("%s: moving the release log out of the data (store format 1 -> 2)", self.path)
+        self._write(change, None)
 
     @classmethod
     def in_memory(cls, *, base_iri: str = DEFAULT_BASE) -> Store:
@@ -167,6 +195,7 @@ class Store:
                 ) from exc
             old_pin = self._pin
             self._copy = None  # never the new release id over the old copy's data
+            self._log = None
             self._snapshot, self._name, self._stamp, self._pin = snapshot, name, stamp, pin
             self._modified = _mtime(self._dir.current_file)
             if old_pin is not None:
@@ -243,6 +272,7 @@ class Store:
         """Let go of the snapshot, so that writers may prune it."""
         with self._lock:
             self._copy = None
+            self._log = None
             self._snapshot = ox.Store()
             if self._pin is not None:
                 self._pin.close()
@@ -303,9 +333,9 @@ class Store:
         elif union_default_graph and not declares_dataset(sparql):
             # The union of all graphs. Oxigraph's own union flag, not an explicit list of graphs:
             # a list makes every triple pattern a union over the graphs, 4 to 6 times slower on
-            # joins and aggregates (bench/RESULTS.md). The release log is part of the union; ask
-            # GRAPH <{base}graph/releases> for it alone. A query with FROM / FROM NAMED gets
-            # exactly the dataset it names (pyoxigraph ignores FROM when the flag is set).
+            # joins and aggregates (bench/RESULTS.md). The release log is not in the snapshot, so
+            # the union is the data alone. A query with FROM / FROM NAMED gets exactly the
+            # dataset it names (pyoxigraph ignores FROM when the flag is set).
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
             kwargs["named_graphs"] = [_graph_name(g) for g in named_graphs]
@@ -325,7 +355,33 @@ class Store:
 
     def releases(self) -> list[Release]:
         """The release log, oldest first."""
-        return read_releases(self._reader(), self.base_iri)
+        return read_releases(self.release_log(), self.base_iri)
+
+    def release_log(self) -> ox.Store:
+        """The release log of the published snapshot as a pyoxigraph store (PROV-O and DCAT-AP in
+        the graph ``{base}graph/releases``), for reading and serialising. Do not write to it."""
+        with self._lock:
+            if self._log is None:
+                self._log = self._read_log(self._name, self._snapshot)
+            return self._log
+
+    def _read_log(self, name: str | None, snapshot: ox.Store) -> ox.Store:
+        """The log file of snapshot ``name``, or for a format-1 snapshot its releases graph."""
+        log = ox.Store()
+        if self._dir is None or name is None:
+            return log
+        path = self._dir.log_path(name)
+        if path.is_file():
+            try:
+                log.extend(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
+            except (OSError, SyntaxError) as exc:
+                raise StoreError(
+                    f"{self._dir.root}: corrupt release log {path.name}: {exc}"
+                ) from exc
+            return log
+        g = ox.NamedNode(releases_graph(self.base_iri))
+        log.extend(snapshot.quads_for_pattern(None, None, None, g))
+        return log
 
     def stats(self) -> Stats:
         return compute_stats(self._reader(), self.base_iri, self._name)
@@ -339,26 +395,33 @@ class Store:
     ) -> int:
         """Write the dataset (or one ``graph``) to ``out``; returns the number of quads written.
 
-        A path ending in ``.gz`` is gzip-compressed. A path is written to a temporary file and
-        renamed, so an interrupted dump never leaves a truncated backup under the final name.
-        Raises ``InputError`` for an unknown graph or a format that cannot hold several graphs.
+        The whole dataset is the data plus the release log, as the graph ``{base}graph/releases``
+        (``restore`` takes it back out); that graph can be dumped alone too. A path ending in
+        ``.gz`` is gzip-compressed. A path is written to a temporary file and renamed, so an
+        interrupted dump never leaves a truncated backup under the final name. Raises
+        ``InputError`` for an unknown graph or a format that cannot hold several graphs.
         """
-        snapshot = self._reader()
+        snapshot, log = self._reader(), self.release_log()
         if graph is None and not format.supports_datasets:
             raise InputError(
                 f"{format.name} holds one graph; choose a graph or use N-Quads or TriG"
             )
+        if graph == releases_graph(self.base_iri):
+            snapshot, log = log, ox.Store()
         if graph is not None and not snapshot.contains_named_graph(ox.NamedNode(graph)):
             raise InputError(f"no graph <{graph}> in the store")
         if isinstance(out, Path):
-            return write_file(out, lambda f: self._dump_to(snapshot, f, graph, format))
-        return self._dump_to(snapshot, out, graph, format)
+            return write_file(out, lambda f: self._dump_to(snapshot, log, f, graph, format))
+        return self._dump_to(snapshot, log, out, graph, format)
 
     @staticmethod
-    def _dump_to(snapshot: ox.Store, out: BinaryIO, graph: str | None, format: ox.RdfFormat) -> int:
+    def _dump_to(
+        snapshot: ox.Store, log: ox.Store, out: BinaryIO, graph: str | None, format: ox.RdfFormat
+    ) -> int:
         if graph is None:
-            snapshot.dump(out, format)
-            return len(snapshot)
+            snapshot.dump(out, format)  # in Rust, fast; then the (small) log after it
+            ox.serialize(log.quads_for_pattern(None, None, None, None), out, format)
+            return len(snapshot) + len(log)
         quads = snapshot.quads_for_pattern(None, None, None, ox.NamedNode(graph))
         count = 0
 
@@ -388,11 +451,13 @@ class Store:
         fast way for big sources. Empty content removes the graph. Returns the recorded release.
         """
         replaced = [ox.NamedNode(name) for name in graphs]
+        if releases_graph(self.base_iri) in graphs:
+            raise release_log_refusal(self.base_iri)
         for content in graphs.values():
             if isinstance(content, Path) and not content.is_file():
                 raise InputError(f"{content}: no such file")
 
-        def change(w: ox.Store, carry: ox.Store | None) -> Sequence[str]:
+        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> Sequence[str]:
             if carry is not None:
                 copy_graphs_except(carry, w, replaced)
             for g, content in zip(replaced, graphs.values(), strict=True):
@@ -420,7 +485,7 @@ class Store:
         Raises ``QueryError`` with the parser's message; the store is then unchanged.
         """
 
-        def change(w: ox.Store, carry: ox.Store | None) -> None:
+        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
             try:
                 w.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
@@ -435,17 +500,20 @@ class Store:
         """Replace everything by the quads of an N-Quads (or TriG, ``.gz`` too) dump; atomic.
 
         Returns the number of quads restored. Records no release: the release log is restored
-        with the data, exactly as dumped.
+        with the data, exactly as dumped (the dump's graph ``{base}graph/releases`` becomes the
+        log, beside the data).
         """
         if not source.is_file():
             raise InputError(f"{source}: no such file")
 
-        def change(w: ox.Store, carry: ox.Store | None) -> None:
+        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
             bulk_load(w, source, to_graph=None)
+            log.clear()
+            split_release_log(w, log, self.base_iri)
             return None
 
         self._write(change, None, rebuild=lambda base: True)
-        return len(self._snapshot)
+        return len(self._snapshot) + len(self.release_log())
 
     def _write(
         self,
@@ -470,6 +538,7 @@ class Store:
             current = self._dir.current()
             name = self._dir.new_snapshot_name()
             building = self._dir.building_path(name)
+            log = ox.Store()
             try:
                 base = None
                 if current is not None:
@@ -478,14 +547,24 @@ class Store:
                         if current == self._name
                         else ox.Store.read_only(str(self._dir.snapshot_path(current)))
                     )
+                    previous = (
+                        self.release_log()
+                        if current == self._name
+                        else self._read_log(current, base)
+                    )
+                    log.extend(previous.quads_for_pattern(None, None, None, None))
                 carry = base if base is not None and rebuild(base) else None
                 if base is not None and carry is None:
                     base.backup(str(building))
-                recorded = build(str(building), change, carry, info, self.base_iri, name)
+                recorded = build(str(building), change, carry, log, info, self.base_iri, name)
                 del base, carry
+                write_log(self._dir.log_path(name), log)
                 self._dir.commit(name)
+                if self._dir.format_version() < FORMAT_VERSION:
+                    self._dir.upgrade_format()
             except BaseException as exc:
                 shutil.rmtree(building, ignore_errors=True)
+                self._dir.log_path(name).unlink(missing_ok=True)
                 if isinstance(exc, OSError):  # the file system, not the caller's data
                     raise StoreError(f"{self._dir.root}: write failed: {exc}") from exc
                 raise
@@ -503,8 +582,10 @@ class Store:
                 new.extend(self._snapshot.quads_for_pattern(None, None, None, None))
             self._memory_sequence += 1
             name = f"{self._memory_sequence:06d}-memory"
-            recorded = apply(new, change, carry, info, self.base_iri, name)
-            self._snapshot, self._name = new, name
+            log = ox.Store()
+            log.extend(self.release_log().quads_for_pattern(None, None, None, None))
+            recorded = apply(new, change, carry, log, info, self.base_iri, name)
+            self._snapshot, self._name, self._log = new, name, log
             self._modified = datetime.now(UTC)
             return recorded
 
@@ -535,7 +616,8 @@ def _memory_copy(snapshot: ox.Store) -> ox.Store:
     Dumping to N-Quads and bulk-loading run in Rust without the GIL, so the server keeps
     answering meanwhile (copying quad by quad through Python held the GIL for seconds: 50
     requests/s while it ran). Oxigraph's loaders rename blank nodes, though, so the quads with
-    blank nodes (the release log has some) are then replaced by the originals, read by a query.
+    blank nodes are then replaced by the originals, read by a query. The release log is not in
+    the snapshot, so it is not in the copy either (``Store.release_log`` reads it).
     """
     copy = ox.Store()
     copy.bulk_load(snapshot.dump(format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
@@ -548,6 +630,14 @@ def _memory_copy(snapshot: ox.Store) -> ox.Store:
         ox.Quad(row["s"], row["p"], row["o"], row["g"] or ox.DefaultGraph()) for row in rows
     )
     return copy
+
+
+def write_log(path: Path, log: ox.Store) -> None:
+    """Write a snapshot's release log, durably, before ``CURRENT`` may name the snapshot."""
+    with open(path, "wb") as f:
+        log.dump(f, ox.RdfFormat.N_QUADS)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _mtime(path: Path) -> datetime | None:

@@ -8,13 +8,22 @@ or the new one, never a mix; a publish that fails or is killed half-way leaves a
 ``building-*`` directory that the next writer deletes::
 
     var/store/
-      FORMAT                "sinlod-store 1": the on-disk format this directory was written in
+      FORMAT                "sinlod-store 2": the on-disk format this directory was written in
       CURRENT               name of the published snapshot (replaced by rename, never edited)
       write.lock            fcntl lock held by the one process that is writing
       snapshots/
-        000007-3f9a1c2e/    a pyoxigraph store, never written once CURRENT names it
+        000007-3f9a1c2e/    a pyoxigraph store (the data), never written once CURRENT names it
+        000007-3f9a1c2e.releases.nq  the release log as of that snapshot (N-Quads, immutable)
         000007-3f9a1c2e.pin readers hold a shared flock on it, so pruning skips snapshots in use
         building-000008-…/  a write in progress (or a killed one)
+
+Why the release log is a file beside the data and not a graph in it: queries run with Oxigraph's
+union-default-graph flag (4-6x faster joins than a graph list, bench/RESULTS.md), so anything in
+the data store is in every query's default graph, in ``GRAPH ?g`` and in the Graph Store listing.
+The log is written before ``CURRENT`` names its snapshot, so the one rename publishes data and log
+together, and a reader that pins a snapshot pins its log too. Format 1 kept the log as the
+graph ``{base}graph/releases`` inside the data snapshot; a writer opening such a store moves it
+out (``Store.open``) and marks the directory format 2.
 """
 
 from __future__ import annotations
@@ -33,7 +42,10 @@ from typing import IO
 from sinlod.errors import StoreError
 
 FORMAT_NAME = "sinlod-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format 1 kept the release log inside the data snapshot; still read, migrated by a writer.
+OLDEST_READABLE = 1
+LOG_SUFFIX = ".releases.nq"
 #: Snapshots kept besides the current one, so that readers that have not refreshed yet still work.
 KEEP_SNAPSHOTS = 3
 BUILDING_PREFIX = "building-"
@@ -83,10 +95,19 @@ class StoreDirectory:
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot create a store: {exc.strerror}") from exc
 
+    def format_version(self) -> int:
+        """The format this directory was written in (checked by ``check``)."""
+        text = self.format_file.read_text(encoding="utf-8", errors="replace").strip()
+        return int(text.partition(" ")[2])
+
+    def upgrade_format(self) -> None:
+        """Mark the directory as written in this version's format (after a migration)."""
+        _write_atomically(self.format_file, f"{FORMAT_NAME} {FORMAT_VERSION}\n")
+
     def _check_format(self) -> None:
         text = self.format_file.read_text(encoding="utf-8", errors="replace").strip()
         name, _, version = text.partition(" ")
-        if name != FORMAT_NAME or not version.isdigit():
+        if name != FORMAT_NAME or not version.isdigit() or int(version) < OLDEST_READABLE:
             raise StoreError(
                 f"{self.root}: corrupt store: FORMAT file says {text[:60]!r}, "
                 f"expected '{FORMAT_NAME} {FORMAT_VERSION}'"
@@ -139,6 +160,10 @@ class StoreDirectory:
     def building_path(self, name: str) -> Path:
         return self.snapshots / (BUILDING_PREFIX + name)
 
+    def log_path(self, name: str) -> Path:
+        """The release log of snapshot ``name``; absent for a format-1 snapshot."""
+        return self.snapshots / (name + LOG_SUFFIX)
+
     def commit(self, name: str) -> None:
         """Move a finished build into place and point ``CURRENT`` at it."""
         os.rename(self.building_path(name), self.snapshot_path(name))
@@ -156,6 +181,9 @@ class StoreDirectory:
         """Delete builds left by killed or failed writes. Call with the write lock held."""
         for path in self.snapshots.glob(BUILDING_PREFIX + "*"):
             shutil.rmtree(path, ignore_errors=True)
+        for log in self.snapshots.glob("*" + LOG_SUFFIX):  # written, then the build failed
+            if not self.snapshot_path(log.name.removesuffix(LOG_SUFFIX)).is_dir():
+                log.unlink(missing_ok=True)
 
     def prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
         """Delete old snapshots beyond the newest ``keep`` that no reader holds a pin on."""
@@ -166,6 +194,7 @@ class StoreDirectory:
             with _try_flock(pin, fcntl.LOCK_EX) as free:
                 if free:
                     shutil.rmtree(self.snapshot_path(name), ignore_errors=True)
+                    self.log_path(name).unlink(missing_ok=True)
                     pin.unlink(missing_ok=True)
 
     def pin(self, name: str) -> IO[bytes] | None:

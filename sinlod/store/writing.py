@@ -1,7 +1,9 @@
 """How a write builds the next snapshot: carry over, change, count, record the release.
 
 These run on the snapshot being built (a private, read-write pyoxigraph store that no reader can
-see yet), so they may use pyoxigraph's non-transactional bulk operations freely.
+see yet), so they may use pyoxigraph's non-transactional bulk operations freely. The release is
+recorded in the next release log, an in-memory store that ``Store`` writes beside the snapshot
+(``layout.py`` says why the log is not in the data).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import IO, BinaryIO, cast
 
 import pyoxigraph as ox
 
-from sinlod.errors import InputError, SourceLocation, StoreError
+from sinlod.errors import InputError, ReleaseLogProtected, SourceLocation, StoreError
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
@@ -29,8 +31,9 @@ QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 #: What a graph can be replaced with: triples (or quads, whose graph is ignored) or an RDF file.
 GraphContent = Iterable[ox.Triple] | Iterable[ox.Quad] | Path
 #: How a write changes the snapshot being built, given the published snapshot when it must carry
-#: over what it keeps itself; returns the graphs it replaced (None: any graph may have changed).
-Change = Callable[[ox.Store, ox.Store | None], Sequence[str] | None]
+#: over what it keeps itself, and the release log being built (only ``restore`` touches it);
+#: returns the graphs it replaced (None: any graph may have changed).
+Change = Callable[[ox.Store, ox.Store | None, ox.Store], Sequence[str] | None]
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
 
@@ -62,6 +65,7 @@ def build(
     path: str,
     change: Change,
     carry: ox.Store | None,
+    log: ox.Store,
     info: ReleaseInfo | None,
     base: str,
     name: str,
@@ -76,7 +80,7 @@ def build(
     except (OSError, RuntimeError) as exc:
         raise StoreError(f"{path}: cannot create the next snapshot: {exc}") from exc
     try:
-        recorded = apply(w, change, carry, info, base, name)
+        recorded = apply(w, change, carry, log, info, base, name)
         w.flush()
     except OSError as exc:  # pyoxigraph's storage errors; others come from the caller's data
         raise StoreError(f"{path}: write failed: {exc}") from exc
@@ -90,17 +94,20 @@ def apply(
     w: ox.Store,
     change: Change,
     carry: ox.Store | None,
+    log: ox.Store,
     info: ReleaseInfo | None,
     base: str,
     name: str,
 ) -> Release | None:
-    changed = change(w, carry)
+    """Change ``w``, then add the release (if ``info``) to ``log``, the next release log."""
+    changed = change(w, carry, log)
+    protect_release_log(w, base)
     if info is None:
         return None
-    previous = read_releases(w, base)
+    previous = read_releases(log, base)
     counts = graph_counts(w, base, previous[-1] if previous else None, changed)
     ended = datetime.now(UTC)
-    w.extend(release_quads(base, name, info, ended, counts, changed))
+    log.extend(release_quads(base, name, info, ended, counts, changed))
     return Release(
         id=name,
         iri=release_iri(base, name),
@@ -117,6 +124,29 @@ def apply(
     )
 
 
+def protect_release_log(w: ox.Store, base: str) -> None:
+    """Refuse a data graph under the release log's name: a dump would mix it into the log."""
+    if w.contains_named_graph(ox.NamedNode(releases_graph(base))):
+        raise release_log_refusal(base)
+
+
+def release_log_refusal(base: str) -> ReleaseLogProtected:
+    name = releases_graph(base)
+    return ReleaseLogProtected(
+        f"the graph <{name}> is the release log's name; sinlod writes the log itself and a"
+        " write may not create or change that graph"
+    )
+
+
+def split_release_log(w: ox.Store, log: ox.Store, base: str) -> None:
+    """Move the graph ``{base}graph/releases`` out of ``w`` into ``log`` (a restored dump, or a
+    format-1 snapshot): that graph is the release log, kept beside the data."""
+    g = ox.NamedNode(releases_graph(base))
+    if w.contains_named_graph(g):
+        log.extend(w.quads_for_pattern(None, None, None, g))
+        w.remove_graph(g)
+
+
 def graph_counts(
     w: ox.Store, base: str, previous: Release | None, changed: Sequence[str] | None
 ) -> dict[str, int]:
@@ -124,13 +154,10 @@ def graph_counts(
 
     Counting only what changed keeps a publish of one big source from rescanning the store.
     """
-    skip = releases_graph(base)
     names = sorted(g.value for g in w.named_graphs() if isinstance(g, ox.NamedNode))
     known = previous.graphs if previous is not None and changed is not None else {}
     counts = {}
     for name in names:
-        if name == skip:
-            continue
         if name in known and name not in (changed or ()):
             counts[name] = known[name]
             continue
