@@ -126,11 +126,20 @@ def load_rules(settings: Settings) -> Rules:
     with _rules_lock:
         cached = _rules_cache.get(key)
         if cached is None:
-            cached = _parse_rules(shape_files, ontology_files)
+            # the reference tables are checked as code sets (sinlod.linking.check), not by SHACL:
+            # 110 000 triples in pySHACL's ontology graph would cost seconds per run
+            reference = reference_dir(settings)
+            shacl_ontology = [p for p in ontology_files if p.parent != reference]
+            cached = _parse_rules(shape_files, shacl_ontology)
             if len(_rules_cache) >= 4:  # a few settings side by side (tests, servers); not more
                 _rules_cache.clear()
             _rules_cache[key] = cached
         return cached
+
+
+def reference_dir(settings: Settings) -> Path:
+    """The directory of the reference tables (``data/reference``)."""
+    return settings.data_dir / "reference"
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -424,7 +433,26 @@ def validate_triples(
     described = {str(t.subject) for t in batch}
     context_only = {str(t.subject) for t in extra} - described
     kept = [f for f in findings if _nt_focus(f.focus) not in context_only]
+    kept = _with_code_findings(kept, batch, settings, smap)
     return Report.of(kept, rules.prefixes, engine=used)
+
+
+def _with_code_findings(
+    found: list[Finding], batch: Sequence[ox.Triple | ox.Quad], settings: Settings, smap: SourceMap
+) -> list[Finding]:
+    """Add links to codes missing from their reference table (``sinlod.linking.check``).
+
+    Such a finding replaces a shape's finding about the same value (the IRI pattern of a
+    malformed code): it says the same, and how to fix it ("expected ...: `DEU`").
+    """
+    from sinlod.linking.check import findings as code_findings
+    from sinlod.linking.tables import load_tables
+
+    codes = code_findings(batch, load_tables(reference_dir(settings)), smap)
+    if not codes:
+        return found
+    same = {(f.focus, f.path, f.value) for f in codes}
+    return [f for f in found if (f.focus, f.path, f.value) not in same] + codes
 
 
 def _fill(source_map: SourceMap, nodes: set[str]) -> None:
