@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from sinlod.config import PROJECT_ROOT, Settings
+from sinlod.config import Settings
 
-SHARED = PROJECT_ROOT.parent / "shared"
 FIXTURES = Path(__file__).parent / "fixtures"
+#: Copies of published test suites and shapes (tests/data/README.md says where from).
+TEST_DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from rdflib import Graph
 
 from sinlod.catalog import Urls, catalog_triples, void_triples
 from sinlod.config import Settings
-from tests.conftest import FIXTURES, SHARED
+from tests.conftest import FIXTURES, TEST_DATA
 
-DCAT_AP = SHARED / "external" / "dcat-ap" / "html-shacl"
+DCAT_AP = TEST_DATA / "dcat-ap"
 VOID = "http://rdfs.org/ns/void#"
 
 

@@ -20,14 +20,13 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from sinlod.config import PROJECT_ROOT
+from tests.conftest import TEST_DATA
 
 ONTOLOGY = PROJECT_ROOT / "ontology" / "sinlod.ttl"
 VOCABULARIES = sorted((PROJECT_ROOT / "ontology" / "vocabularies").glob("*.ttl"))
 SHAPES = PROJECT_ROOT / "shapes" / "sinlod.shacl.ttl"
 MODEL_DOC = PROJECT_ROOT / "docs" / "model.md"
-SHACL_SHACL = (
-    PROJECT_ROOT.parent / "shared" / "w3c" / "shacl" / "core" / "complex" / "shacl-shacl.ttl"
-)
+SHACL_SHACL = TEST_DATA / "w3c" / "shacl" / "core" / "complex" / "shacl-shacl.ttl"
 VALID_DATA = Path(__file__).parent / "fixtures" / "shapes" / "valid-graph.ttl"
 
 NS = "https://w3id.org/sinlod/def/"

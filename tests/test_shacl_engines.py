@@ -3,7 +3,7 @@
 pySHACL is the reference; the fast engine (the ``shacl`` package, ``sinlod.validate.fast``) may
 only be the default because these tests show it gives the same findings:
 
-- the W3C SHACL test suite (``../shared/w3c/shacl/``: Core and SHACL-SPARQL, 120 ``sht:Validate``
+- the W3C SHACL test suite (``tests/data/w3c/shacl/``: Core and SHACL-SPARQL, 120 ``sht:Validate``
   entries) runs through both engines; each report is compared with the expected one, with the
   failures each engine is allowed listed in ``KNOWN_FAILURES`` with the reason;
 - the shipped records (converted) and every file of the invalid corpus run through ``validate``
@@ -32,9 +32,9 @@ from sinlod.convert import convert
 from sinlod.validate import Report, validate
 from sinlod.validate import fast as fast_engine
 from sinlod.validate.run import _nt, _path_text, _to_rdflib_triple
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, TEST_DATA
 
-W3C = PROJECT_ROOT.parent / "shared" / "w3c" / "shacl"
+W3C = TEST_DATA / "w3c" / "shacl"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 SHT = "http://www.w3.org/ns/shacl-test#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -121,7 +121,7 @@ def _cases(manifest: Path) -> list[Case]:
     return cases
 
 
-CASES = _cases(W3C / "manifest.ttl") if W3C.is_dir() else []
+CASES = _cases(W3C / "manifest.ttl")
 
 
 def test_the_suite_is_all_there() -> None:

@@ -8,6 +8,8 @@ data/reference/ in a graph of their own.
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -18,13 +20,12 @@ from sinlod.config import PROJECT_ROOT, Settings
 from sinlod.convert import Conversion, convert
 from sinlod.validate import Report, validate
 
-from .conftest import SHARED
-
 DATA = PROJECT_ROOT / "data"
 RECORDS = DATA / "records"
 MAPPINGS = DATA / "mappings"
 REFERENCE = DATA / "reference"
-SEEDS = SHARED / "seeds"
+#: The five seed documents, described (file, language, title, SHA-256); the texts are not shipped.
+SOURCES = DATA / "sources.csv"
 ID = "https://w3id.org/sinlod/id/"
 REFERENCE_GRAPH = ox.NamedNode("urn:sinlod:test:reference")
 
@@ -179,7 +180,36 @@ def test_each_seed_is_one_document_named_by_its_file(store: ox.Store) -> None:
         ("document/seed-003", "003_0aeac98cd8d5014d.txt", language + "ENG"),
         ("document/seed-004", "004_e2d423c07c1c8528.txt", language + "ENG"),
     ]
-    assert {file for _, file, _ in seeds} == {p.name for p in SEEDS.glob("*.txt")}
+    manifest = _sources()
+    assert {(file, language + row["language"]) for file, row in manifest.items()} == {
+        (file, lang) for _, file, lang in seeds
+    }
+
+
+def _sources() -> dict[str, dict[str, str]]:
+    with SOURCES.open(encoding="utf-8", newline="") as f:
+        return {row["file"]: row for row in csv.DictReader(f)}
+
+
+def test_the_source_manifest_describes_five_distinct_documents() -> None:
+    manifest = _sources()
+    assert len(manifest) == 5
+    assert all(re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", file) for file in manifest)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", row["sha256"]) for row in manifest.values())
+    assert len({row["sha256"] for row in manifest.values()}) == 5
+    assert {row["language"] for row in manifest.values()} == {"ENG", "NLD"}
+
+
+def test_each_seed_document_carries_the_title_of_its_source(store: ox.Store) -> None:
+    """The title the manifest gives, in the document's language, is the document's dct:title."""
+    titles = rows(
+        store,
+        "SELECT ?file ?title (LANG(?title) AS ?l) { ?d dct:identifier ?file ; dct:title ?title }",
+    )
+    tag = {"ENG": "en", "NLD": "nl"}
+    assert sorted(titles) == sorted(
+        (file, row["title"], tag[row["language"]]) for file, row in _sources().items()
+    )
 
 
 def test_external_facts_cite_a_document_with_its_url(store: ox.Store) -> None:

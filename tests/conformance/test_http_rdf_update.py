@@ -1,6 +1,6 @@
 """The ``http-rdf-update`` suite: Graph Store Protocol exchanges the manifest gives only in prose.
 
-Each entry of ``../shared/w3c/sparql11/http-rdf-update/manifest.ttl`` is a request and its
+Each entry of ``tests/data/w3c/sparql11/http-rdf-update/manifest.ttl`` is a request and its
 response written as Markdown in ``rdfs:comment``; here each is one case, in manifest order, named
 ``http-rdf-update/<entry>`` (the test IRI is ``MANIFEST + entry``). The entries build on each
 other (one store, one sequence), so the store is emptied once, before the first.

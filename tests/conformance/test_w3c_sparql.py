@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 test suites, run over HTTP against a live server.
 
 One pytest case per manifest entry (id ``suite/test-name``), read from
-``../shared/w3c/sparql11/manifest-all.ttl`` and the manifests it includes: query and update
+``tests/data/w3c/sparql11/manifest-all.ttl`` and the manifests it includes: query and update
 evaluation, syntax, result formats, the Protocol and the Graph Store Protocol (both written as
 ``ht:`` HTTP exchanges in their manifests). The service-description tests exist only as names in
 their manifest, so their exchanges are written out here, citing the test IRIs.

@@ -2,7 +2,7 @@
 
 Why our own reader: the suites are data (Turtle manifests), and a runner that reads them keeps
 the list of tests honest: a new manifest entry becomes a new pytest case without code changes.
-The vocabulary follows the manifests in ``../shared/w3c/sparql11/`` and the way public runners
+The vocabulary follows the manifests in ``tests/data/w3c/sparql11/`` and the way public runners
 (Oxigraph's ``testsuite`` crate, rdflib's test runner, Jena's ``arq.junit``) interpret them:
 
 * ``qt:data`` loads into the default graph, ``qt:graphData <f>`` into a named graph called by the
@@ -37,8 +37,8 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-#: Where the suites live in the shared checkout.
-W3C_DIR = Path(__file__).resolve().parents[3] / "shared" / "w3c" / "sparql11"
+#: The copy of the suites in the repository (its README.md says where it came from).
+W3C_DIR = Path(__file__).resolve().parents[1] / "data" / "w3c" / "sparql11"
 #: The IRI the suites were published under; manifests and files get IRIs below it.
 BASE_IRI = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 

@@ -1,0 +1,1 @@
+"""Copies of the upstream test suites and shapes the tests read (see README.md here)."""
