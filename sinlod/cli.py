@@ -251,14 +251,19 @@ def link_check_command(
     Example:
       sinlod link check data/records
     """
-    from sinlod.linking import check_links
+    from sinlod.linking import check_links, load_tables
 
-    quads, source_map, index = _link_inputs(ctx, sources, reference)
-    problems = check_links(quads, index, source_map)
+    settings = settings_from(ctx)
+    quads, source_map, _ = _link_inputs(ctx, sources, reference)
+    try:
+        tables = load_tables(reference or settings.data_dir / "reference")
+    except SinlodError as exc:
+        raise fail(exc) from exc
+    problems = check_links(quads, tables, source_map)
     for problem in problems:
         click.echo(str(problem))
     n = len(problems)
-    click.echo(f"{n} unknown link target{'s' * (n != 1)} ({len(index.labels)} reference codes)")
+    click.echo(f"{n} unknown link target{'s' * (n != 1)} ({len(tables)} reference codes)")
     if problems:
         ctx.exit(1)
 

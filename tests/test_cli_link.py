@@ -13,8 +13,7 @@ def test_check_reports_unknown_code_with_line_and_exits_1() -> None:
     result = run_cli(["link", "check", PLACES, "--reference", REFERENCE])
     assert result.exit_code == 1
     assert result.output == (
-        f"{PLACES}:3: http://data.europa.eu/nuts/code/BE1000 is not in the reference snapshot of "
-        "NUTS (Eurostat) (data/reference/); check the code\n"
+        f"{PLACES}:3: BE1000 is not a code of NUTS 2021; did you mean BE100?\n"
         "1 unknown link target (3 reference codes)\n"
     )
 

@@ -8,7 +8,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
 from sinlod.errors import InputError, SourceLocation
-from sinlod.linking import check_links, load_reference, suggest_links, target_named
+from sinlod.linking import check_links, load_reference, load_tables, suggest_links, target_named
 from sinlod.sourcemap import SourceMap
 from tests.conftest import FIXTURES
 
@@ -33,7 +33,7 @@ def _place(key: str, label: str, *links: tuple[str, str]) -> list[Triple]:
     return out
 
 
-def test_unknown_nuts_code_is_reported_at_its_cell(index) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_nuts_code_is_reported_at_its_cell() -> None:
     bad = "http://data.europa.eu/nuts/code/BE1000"
     data = _place("brussels", "Brussels", (DEF + "nutsRegion", bad))
     data += _place(
@@ -47,10 +47,9 @@ def test_unknown_nuts_code_is_reported_at_its_cell(index) -> None:  # type: igno
     smap = SourceMap()
     where = SourceLocation("records/places.csv", 3, "nuts")
     smap.add(f"<{ID}place/brussels>", f"<{DEF}nutsRegion>", f"<{bad}>", where)
-    problems = check_links(data, index, smap)
+    problems = check_links(data, load_tables(FIXTURES / "linking" / "reference"), smap)
     assert [str(p) for p in problems] == [
-        'records/places.csv:3 column "nuts": http://data.europa.eu/nuts/code/BE1000 is not in the '
-        "reference snapshot of NUTS (Eurostat) (data/reference/); check the code"
+        'records/places.csv:3 column "nuts": BE1000 is not a code of NUTS 2021; did you mean BE100?'
     ]
 
 
@@ -72,3 +71,5 @@ def test_unknown_target_and_broken_snapshot(tmp_path: Path) -> None:
     (tmp_path / "bad.ttl").write_text("<a> <b> .\n")
     with pytest.raises(InputError, match=r"bad.ttl: not valid Turtle"):
         load_reference(tmp_path)
+    with pytest.raises(InputError, match=r"bad.ttl: not valid Turtle"):
+        load_tables(tmp_path)

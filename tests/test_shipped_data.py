@@ -478,7 +478,7 @@ def test_every_nuts_link_is_a_code_of_the_nuts_2021_snapshot(store: ox.Store) ->
                  ?code skos:inScheme <http://data.europa.eu/nuts/scheme/2021> ; skos:notation ?n }
              } AS ?inSnapshot) }""",
     )
-    assert len(links) == 19
+    assert len(links) == 22  # 19 regions + the countries Belgium, Germany, the Netherlands
     assert [link for link in links if link[2] != "true"] == []
     assert ("place/essen", "http://data.europa.eu/nuts/code/DEA13", "true") in links
 
@@ -489,7 +489,7 @@ def test_nuts_snapshot_is_a_closed_hierarchy(store: ox.Store) -> None:
         rows(
             store,
             """SELECT ?code ?parent { GRAPH <urn:sinlod:test:reference> {
-             ?code skos:broader ?parent
+             ?code skos:broader ?parent ; skos:inScheme <http://data.europa.eu/nuts/scheme/2021>
              FILTER NOT EXISTS { ?parent skos:inScheme <http://data.europa.eu/nuts/scheme/2021> }
            } }""",
         )
@@ -526,6 +526,12 @@ def test_sic_links_to_its_cordis_project_page(store: ox.Store) -> None:
 def test_reference_snapshots_are_documented() -> None:
     readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
     snapshots = sorted(p.name for p in REFERENCE.glob("*.ttl"))
-    assert snapshots == ["corporate-body.ttl", "country.ttl", "language.ttl", "nuts-2021.ttl"]
+    assert snapshots == [
+        "corporate-body.ttl",
+        "country.ttl",
+        "language.ttl",
+        "nuts-2021.ttl",
+        "nuts-2024.ttl",
+    ]
     for path in REFERENCE.glob("*.ttl"):
         assert f"`{path.name}`" in readme

@@ -1,10 +1,10 @@
-"""Links into EU open datasets, checked and suggested offline from ``data/reference/`` snapshots.
+"""Links into EU open datasets, checked and suggested offline from the ``data/reference/`` tables.
 
-The reference snapshots are small SKOS files (NUTS codes, EU authority tables, ...) that a steward
-checked in, with their source noted. ``check_links`` finds links whose target is not in the snapshot
-(a typo in a NUTS code, a code of another NUTS version); ``suggest_links`` proposes targets for
-things that have none yet, by matching labels ignoring case and diacritics. Neither needs the
-network, so both can run in tests and in CI.
+The reference tables are SKOS files generated from kept packages (``sinlod.reference.build``):
+NUTS 2021 and 2024, the EU authority tables for countries, languages and corporate bodies.
+``check_links`` finds links whose target is not a code of its table (``sinlod.linking.check``,
+the same check ``validate`` and ``publish`` run); ``suggest_links`` proposes targets for things
+that have none yet. Neither needs the network, so both run in tests and in CI.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from sinlod.errors import InputError, SourceLocation
+from sinlod.linking.check import check_codes
+from sinlod.linking.tables import CodeTables, load_tables
 from sinlod.namespaces import PREFIXES
 from sinlod.sourcemap import SourceMap
 
@@ -155,20 +157,17 @@ def load_reference(directory: Path) -> ReferenceIndex:
 
 @dataclass(frozen=True)
 class LinkProblem:
-    """A link whose target is not in the reference snapshot of a closed code list."""
+    """A link into a closed code list whose target is not a code of its table, and why."""
 
     subject: str  # N-Triples form (IRI in <>, or a blank node)
     predicate: str
     target_iri: str
-    target: LinkTarget
+    message: str
     locations: tuple[SourceLocation, ...]
 
     def __str__(self) -> str:
         where = ", ".join(str(loc) for loc in self.locations) or self.subject
-        return (
-            f"{where}: {self.target_iri} is not in the reference snapshot of "
-            f"{self.target.title} (data/reference/); check the code"
-        )
+        return f"{where}: {self.message}"
 
 
 def _triples(data: Iterable[Triple | Quad]) -> Iterable[Triple]:
@@ -177,27 +176,21 @@ def _triples(data: Iterable[Triple | Quad]) -> Iterable[Triple]:
 
 
 def check_links(
-    data: Iterable[Triple | Quad], index: ReferenceIndex, source_map: SourceMap | None = None
+    data: Iterable[Triple | Quad], tables: CodeTables, source_map: SourceMap | None = None
 ) -> list[LinkProblem]:
-    """Links into closed code lists (NUTS, authority tables) whose target the snapshot lacks."""
-    unknown: list[tuple[Triple, NamedNode, LinkTarget]] = []
-    for t in _triples(data):
-        if not isinstance(t.object, NamedNode):
-            continue
-        target = target_of(t.object.value)
-        if target is not None and target.closed and t.object.value not in index:
-            unknown.append((t, t.object, target))
+    """Links into closed code lists (NUTS, authority tables) that are not codes of their table.
+
+    The same check ``validate`` and ``publish`` run (``sinlod.linking.check``); targets without
+    a table in ``tables`` are not judged.
+    """
+    problems = check_codes(list(_triples(data)), tables)
     if source_map is not None:
-        source_map.fill({str(t.subject) for t, _, _ in unknown})
-    problems = []
-    for t, obj, target in unknown:
-        locs = (
-            source_map.locate(str(t.subject), str(t.predicate), str(t.object)) if source_map else []
-        )
-        problems.append(
-            LinkProblem(str(t.subject), t.predicate.value, obj.value, target, tuple(locs))
-        )
-    return problems
+        source_map.fill({p.subject for p in problems})
+    out = []
+    for p in problems:
+        locs = source_map.locate(p.subject, f"<{p.predicate}>", f"<{p.target}>") if source_map else []
+        out.append(LinkProblem(p.subject, p.predicate, p.target, p.message, tuple(locs)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -252,6 +245,7 @@ def target_named(key: str) -> LinkTarget:
 
 __all__: Sequence[str] = (
     "LINK_TARGETS",
+    "CodeTables",
     "LinkProblem",
     "LinkTarget",
     "ReferenceIndex",
@@ -259,6 +253,7 @@ __all__: Sequence[str] = (
     "check_links",
     "fold",
     "load_reference",
+    "load_tables",
     "suggest_links",
     "target_named",
     "target_of",
