@@ -70,6 +70,16 @@ class Settings:
         " Queries run 2-5 times faster; it costs about 0.5 KB of RAM per quad and worker.",
     )
     query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
+    worker_memory_limit: int = _setting(
+        3000,
+        "MB of resident memory a server worker may use; a query that takes it further is stopped"
+        " (503 memory-limit) and the worker replaced (0: no limit).",
+    )
+    warm_spare: bool = _setting(
+        True,
+        "`sinlod serve` keeps one started, idle worker ready to replace a worker that dies or is"
+        " recycled, so the switch is instant (it costs one more worker's memory).",
+    )
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
     max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
     service_allowlist: tuple[str, ...] = _setting(

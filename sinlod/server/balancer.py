@@ -1,4 +1,9 @@
-"""Several worker processes, with the connections dealt out to them in turn.
+"""The supervisor: worker processes, connections dealt to them in turn, dead or retiring ones
+replaced. ``sinlod serve`` always runs this, with one worker too.
+
+Why a supervisor even for one worker: a worker can die (a segfault inside pyoxigraph took the
+whole server down, issue 13) or have to be recycled (a query that cannot be cancelled,
+``watchdog.py``), and the listening socket must outlive it.
 
 Why not uvicorn's own ``--workers``: its workers share one listening socket, and the worker that
 wakes first accepts every connection waiting, so a client with a few keep-alive connections (a
@@ -6,8 +11,16 @@ reverse proxy's small pool, a benchmark's two) often has all of them on one work
 others idle; measured here, two workers then answer no faster than one. Instead, the parent
 process accepts, sets ``TCP_NODELAY`` (uvicorn issue #3149, see ``run.py``) and hands each
 connection to the next worker over a Unix socket (``SCM_RIGHTS``); each worker runs a uvicorn
-server on the connections it is handed, with its own app from ``create_app``. A worker that dies
-is replaced. SIGINT or SIGTERM stops the workers gracefully (uvicorn finishes what is running).
+server on the connections it is handed, with its own app from ``create_app``.
+
+The channel to a worker carries, besides connections: ``ready`` (worker → parent: the app has
+started), ``retire`` (worker → parent: replace me) and ``retired`` (parent → worker: no more
+connections will come; everything before it in the channel is still served). With
+``warm_spare`` one started, idle worker waits to take the place of a worker that retires or
+dies, so the switch costs no start-up (about a second, most of it imports) even with one
+worker; the spare is then replaced in the background. A worker that dies is replaced; one
+that retired and is still there ``watchdog.KILL_AFTER`` seconds later is killed. SIGINT or
+SIGTERM stops the workers gracefully (uvicorn finishes what is running).
 """
 
 from __future__ import annotations
@@ -20,11 +33,15 @@ import signal
 import socket
 import sys
 import threading
+import time
+from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from types import FrameType
 from typing import Any
 
 import uvicorn
+
+from sinlod.server import watchdog
 
 log = logging.getLogger("uvicorn.error")
 
@@ -32,6 +49,8 @@ log = logging.getLogger("uvicorn.error")
 STARTUP_FAILURE = 3
 #: Seconds a stopping worker gets to finish before it is killed.
 STOP_GRACE = 30.0
+#: Parent → worker: the worker's retirement is noted, no more connections will follow.
+RETIRED = b"retired"
 
 
 class _HandedServer(uvicorn.Server):
@@ -41,6 +60,7 @@ class _HandedServer(uvicorn.Server):
         super().__init__(config)
         self.channel = channel
         self._pending: set[asyncio.Task[Any]] = set()
+        self.retired = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await self.lifespan.startup()
@@ -67,70 +87,126 @@ class _HandedServer(uvicorn.Server):
                     data, fds, _, _ = socket.recv_fds(self.channel, 16, 16)
                 except BlockingIOError:
                     return
-                if not data and not fds:  # the parent has gone: stop as on a signal
-                    loop.remove_reader(self.channel.fileno())
-                    self.should_exit = True
-                    return
                 for fd in fds:
                     conn = socket.socket(fileno=fd)
                     task = loop.create_task(loop.connect_accepted_socket(create_protocol, conn))
                     self._pending.add(task)
                     task.add_done_callback(self._pending.discard)
+                if data == RETIRED:
+                    self.retired = True
+                if data == RETIRED or (not data and not fds):
+                    # Retired, or the parent has gone: stop as on a signal.
+                    loop.remove_reader(self.channel.fileno())
+                    self.should_exit = True
+                    return
 
         loop.add_reader(self.channel.fileno(), receive)
         self.started = True
+        try:
+            self.channel.send(watchdog.READY)
+        except OSError:
+            self.should_exit = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         loop = asyncio.get_running_loop()
         loop.remove_reader(self.channel.fileno())
-        await super().shutdown(sockets)
+        if not self.retired:
+            await super().shutdown(sockets)
+            return
+        # Retired: finish the answers in progress (idle keep-alive connections are closed, busy
+        # ones close after their answer), then end at once. Not the app's shutdown: the thread
+        # of the abandoned query still uses the store, and only the process's end stops it.
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        await asyncio.sleep(0.05)
+        while self.server_state.connections:  # bounded by the watchdog's exit timer
+            await asyncio.sleep(0.05)
+        watchdog.exit_now()
 
 
-def _work(config: uvicorn.Config, channel: socket.socket) -> None:
+def _work(config: uvicorn.Config, channel: socket.socket, memory_limit: int) -> None:
     """A worker process's life (the target of a spawned process)."""
-    _HandedServer(config, channel).run()
+    server = _HandedServer(config, channel)
+    watchdog.install(watchdog.Watchdog(channel, memory_limit))
+    server.run()
+    if server.retired:
+        watchdog.exit_now()
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: SpawnProcess
+    channel: socket.socket
+    spawned: float
+    ready: bool = False
+    retired_at: float | None = None
 
 
 class Balancer:
     """Accepts on ``sock`` and deals the connections to ``workers`` processes in turn."""
 
-    def __init__(self, config: uvicorn.Config, sock: socket.socket, workers: int) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        sock: socket.socket,
+        workers: int,
+        *,
+        memory_limit: int = 0,
+        warm_spare: bool = True,
+    ) -> None:
         self.config = config
         self.sock = sock
         self.size = workers
-        self.workers: list[tuple[SpawnProcess, socket.socket]] = []
+        self.memory_limit = memory_limit
+        self.warm_spare = warm_spare
+        self.serving: list[_Worker] = []
+        self.spare: _Worker | None = None
+        self.retiring: list[_Worker] = []
         self.stop = threading.Event()
         self.next = 0
+        self.failed = False
+        self.selector = selectors.DefaultSelector()
 
-    def _spawn(self) -> tuple[SpawnProcess, socket.socket]:
+    def _spawn(self) -> _Worker:
         # Datagrams in order: one connection per message, never two merged into one read.
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = multiprocessing.get_context("spawn").Process(
-            target=_work, args=(self.config, theirs), name="sinlod-worker"
+            target=_work, args=(self.config, theirs, self.memory_limit), name="sinlod-worker"
         )
         process.start()
         theirs.close()
+        ours.setblocking(False)
+        worker = _Worker(process, ours, time.monotonic())
+        self.selector.register(ours, selectors.EVENT_READ, worker)
         log.info("Started worker process [%s]", process.pid)
-        return process, ours
+        return worker
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stop.set()
 
     def run(self) -> None:
+        """Serve until SIGINT or SIGTERM. Raises ``SystemExit(3)`` when a worker cannot start."""
         self.sock.listen(self.config.backlog)
         self.sock.setblocking(False)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._on_signal)
-        self.workers = [self._spawn() for _ in range(self.size)]
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.sock, selectors.EVENT_READ)
-            try:
-                while not self.stop.is_set():
-                    if selector.select(timeout=0.5):
+        self.serving = [self._spawn() for _ in range(self.size)]
+        if self.warm_spare:
+            self.spare = self._spawn()
+        self.selector.register(self.sock, selectors.EVENT_READ)
+        try:
+            while not self.stop.is_set():
+                for key, _ in self.selector.select(timeout=0.1):
+                    if key.fileobj is self.sock:
                         self._accept_waiting()
-                    self._replace_dead()
-            finally:
-                self._stop_workers()
+                    else:
+                        self._from_worker(key.data)
+                self._look_after()
+        finally:
+            self._stop_workers()
+            self.selector.close()
+        if self.failed:
+            raise SystemExit(STARTUP_FAILURE)
 
     def _accept_waiting(self) -> None:
         while True:
@@ -146,37 +222,113 @@ class Balancer:
                 self._hand(conn)
 
     def _hand(self, conn: socket.socket) -> None:
-        """To the next worker; past a dead one (replaced) to the one after."""
+        """To the next serving worker; past a dead one (replaced) to the one after."""
         for _ in range(self.size):
-            index = self.next
-            self.next = (self.next + 1) % self.size
-            process, channel = self.workers[index]
+            index = self.next % self.size
+            self.next = index + 1
+            worker = self.serving[index]
             try:
-                socket.send_fds(channel, [b"c"], [conn.fileno()])
+                socket.send_fds(worker.channel, [b"c"], [conn.fileno()])
                 return
             except OSError:
-                self._replace(index)
+                self._lost(worker)
         log.error("no worker took the connection: closed")
 
-    def _replace_dead(self) -> None:
-        for index, (process, _) in enumerate(self.workers):
-            if not process.is_alive() and not self.stop.is_set():
-                self._replace(index)
+    def _from_worker(self, worker: _Worker) -> None:
+        while True:
+            try:
+                data = worker.channel.recv(64)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # the worker has gone
+                self._lost(worker)
+                return
+            if data == watchdog.READY:
+                worker.ready = True
+                log.info(
+                    "Worker [%s] ready in %.2f s",
+                    worker.process.pid,
+                    time.monotonic() - worker.spawned,
+                )
+            elif data == watchdog.RETIRE:
+                self._retire(worker)
 
-    def _replace(self, index: int) -> None:
-        process, channel = self.workers[index]
-        log.warning("worker [%s] ended (exit code %s): replaced", process.pid, process.exitcode)
-        channel.close()
-        process.join(timeout=1)
-        self.workers[index] = self._spawn()
+    def _take_place(self, worker: _Worker) -> None:
+        """Put the spare (or a new worker) in ``worker``'s place among the serving ones."""
+        if worker not in self.serving:
+            if worker is self.spare:
+                self.spare = None
+            return
+        index = self.serving.index(worker)
+        if self.spare is not None and self.spare.process.is_alive():
+            self.serving[index], self.spare = self.spare, None
+        else:
+            self.serving[index] = self._spawn()
+
+    def _retire(self, worker: _Worker) -> None:
+        if worker.retired_at is not None:
+            return
+        self._take_place(worker)
+        worker.retired_at = time.monotonic()
+        self.retiring.append(worker)
+        log.warning("worker [%s] retires: replaced", worker.process.pid)
+        try:
+            worker.channel.send(RETIRED)
+        except OSError:
+            pass
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker whose process or channel has ended: replaced, and its remains collected."""
+        try:
+            self.selector.unregister(worker.channel)
+        except (KeyError, ValueError):
+            return  # already handled
+        worker.channel.close()
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        if worker in self.retiring:
+            self.retiring.remove(worker)
+            return
+        code = worker.process.exitcode
+        if code == STARTUP_FAILURE and not worker.ready:
+            log.error("worker [%s] could not start the app: stopping", worker.process.pid)
+            self.failed = True
+            self.stop.set()
+            return
+        log.warning("worker [%s] ended (exit code %s): replaced", worker.process.pid, code)
+        if self.stop.is_set():
+            return
+        self._take_place(worker)
+
+    def _look_after(self) -> None:
+        """Dead workers replaced, overdue retirees killed, the spare kept."""
+        if self.stop.is_set():
+            return
+        for worker in [*self.serving, *([self.spare] if self.spare else [])]:
+            if not worker.process.is_alive():
+                self._lost(worker)
+        now = time.monotonic()
+        for worker in list(self.retiring):
+            if not worker.process.is_alive():
+                self._lost(worker)
+            elif worker.retired_at is not None and now - worker.retired_at > watchdog.KILL_AFTER:
+                log.warning("worker [%s] did not end after retiring: killed", worker.process.pid)
+                self._lost(worker)
+        if self.warm_spare and self.spare is None and not self.stop.is_set():
+            self.spare = self._spawn()
 
     def _stop_workers(self) -> None:
-        for process, channel in self.workers:
-            channel.close()  # an idle worker stops when its channel closes
-            if process.is_alive():
-                process.terminate()  # SIGTERM: uvicorn's graceful shutdown
-        for process, _ in self.workers:
-            process.join(timeout=STOP_GRACE)
-            if process.is_alive():
-                process.kill()
-                process.join()
+        everyone = [*self.serving, *self.retiring, *([self.spare] if self.spare else [])]
+        for worker in everyone:
+            worker.channel.close()  # an idle worker stops when its channel closes
+            if worker.process.is_alive():
+                worker.process.terminate()  # SIGTERM: uvicorn's graceful shutdown
+        deadline = time.monotonic() + STOP_GRACE
+        for worker in everyone:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()

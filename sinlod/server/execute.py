@@ -10,34 +10,34 @@ are serialised. So evaluation *and* serialisation run together in a worker threa
 * checks a cancel flag and a deadline on every write, so a query that keeps producing output is
   really stopped at the time limit.
 
-pyoxigraph 0.5 has no way to cancel a query that is computing without writing (a big ORDER BY or
-aggregate): the request still answers 503 at the deadline, but that thread runs on until Oxigraph
-yields its first output. Results are buffered (bounded by ``max_results``) rather than streamed,
-which is what lets a failure still become a proper error response.
+pyoxigraph 0.5 has no way to cancel a query that is computing without writing (a big ORDER BY,
+aggregate or join). Such a query is answered at its deadline (503 ``query-timeout``), or when the
+worker's resident memory passes ``worker_memory_limit`` (503 ``memory-limit``, checked every
+100 ms while it runs); the evaluation it leaves behind is ended by recycling the worker
+(``watchdog.py``: under ``sinlod serve`` the worker is replaced and exits; in-process nothing can
+end it). Results are buffered (bounded by ``max_results``) rather than streamed, which is what
+lets a failure still become a proper error response.
 
-Handing a query to a worker thread costs 100-200 µs of CPU per request (a single-resource lookup
-through the whole app, one request at a time: 890 → 720-810 µs; more under concurrency, when the
-thread and the loop contend for the GIL), about what Oxigraph needs to answer it (150 µs). So a
-query whose *shape* (its text with every ``<IRI>`` blanked) last took under ``INLINE_BUDGET``
-seconds of CPU on this release runs on the event loop itself; the first runs of a shape, and
-every shape that was slower on the loop or hit a limit, run in a worker thread. A
-dereferencing-style lookup thus pays for the thread only on its first runs, and a slow query
-blocks the loop at most once per shape and release (the limits still apply inline: the sink
-checks the deadline and the row count on every write). A run on the loop that is only somewhat
-over the budget (a garbage collection in the middle of a lookup) sends the shape back to the
-thread until a fast run there; only one over ``STUCK_AFTER`` rules the shape out for the release.
+Where a query runs. Handing a query to a worker thread costs 100-200 µs of CPU (a
+single-resource lookup through the whole app: 890 → 720-810 µs), about what Oxigraph needs to
+answer it, so cheap queries run on the event loop itself. Nothing whose cost depends on the data
+may run there without a hard bound (issue 13: a query *shape* once learnt as cheap then blocked
+the loop for 23 s), so which queries run inline is decided by a structural rule on the text, not
+by what earlier runs cost: ``streams`` admits only a single triple pattern with a constant
+subject or object, no repeated variable, under ``SELECT``, ``CONSTRUCT`` or ``ASK``, with at most a
+``LIMIT``. Oxigraph answers such a pattern from one index range in which every entry is a
+solution, so output is written continuously (in 8 KB chunks, a fraction of a millisecond apart),
+and the inline sink checks a deadline ``INLINE_BUDGET`` ahead on every write. A query past the
+budget is abandoned there and run again in a thread with its full limits. The loop is therefore
+never blocked for more than the budget plus one chunk's work, whatever the data.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-import math
-import re
-import threading
 import time
-import weakref
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -54,8 +54,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from sinlod.errors import QueryError
+from sinlod.errors import QueryEvaluationError
 from sinlod.namespaces import PREFIXES
+from sinlod.server import watchdog
 from sinlod.server.negotiation import (
     GRAPH_FORMATS,
     N_TRIPLES,
@@ -65,7 +66,8 @@ from sinlod.server.negotiation import (
     by_name,
     negotiate,
 )
-from sinlod.server.problems import QueryTimeout, ResultTooLarge
+from sinlod.server.problems import MemoryLimit, QueryTimeout, ResultTooLarge
+from sinlod.sparql_text import Token, tokens
 
 if TYPE_CHECKING:
     from sinlod.store import Store
@@ -202,7 +204,7 @@ def _evaluate(store: Store, request: QueryRequest, sink: _Sink) -> Answer:
     except (OSError, RuntimeError) as exc:
         # Oxigraph evaluates lazily: evaluation errors surface here, not in store.query.
         del results
-        raise QueryError(f"query failed: {exc}") from None
+        raise QueryEvaluationError(f"query failed: {exc}") from None  # 500, as store.query
     except BaseException as exc:
         del results
         raise exc.with_traceback(None) from None
@@ -231,126 +233,191 @@ def _limits_error(reason: str | None, max_results: int, timeout: float) -> Excep
     return QueryTimeout(f"the query ran longer than {timeout:g} s, the limit on this endpoint")
 
 
-#: A shape whose latest run took at most this many seconds of CPU runs on the event loop.
-INLINE_BUDGET = 0.002
-#: A run on the loop this slow keeps its shape off the loop for the rest of the release.
-STUCK_AFTER = 10 * INLINE_BUDGET
-#: Shapes remembered per store (least recently used dropped first).
-_SHAPES_KEPT = 1024
-_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+#: Seconds a query may run on the event loop before it is moved to a thread.
+INLINE_BUDGET = 0.005
+#: Seconds between two looks at the worker's memory while a query runs in a thread.
+MEMORY_CHECK_EVERY = 0.1
+
+_CONSTANT_KINDS = ("iri", "string")
+_FORMS = ("SELECT", "CONSTRUCT", "ASK")
 
 
-class _Timings:
-    """Per store and (release, query shape): the CPU time of the latest evaluation, or ``inf`` once
-    the shape has blocked the loop (over ``STUCK_AFTER`` inline) or hit a limit.
-
-    A shape's first runs happen in a thread and may be slow only because caches are cold, so a
-    later fast run in a thread makes it cheap; a really slow run *on the loop* disqualifies it for
-    good, a run only somewhat over the budget until the next fast one.
-
-    >>> t = _Timings()
-    >>> key = ("r1", "ASK { <> ?p ?o }", None)
-    >>> t.is_cheap(key)  # never seen: run it in a thread first
-    False
-    >>> t.record(key, 0.01, inline=False)  # cold first run
-    >>> t.is_cheap(key)
-    False
-    >>> t.record(key, 0.0001, inline=False)
-    >>> t.is_cheap(key), t.is_cheap(("r2", "ASK { <> ?p ?o }", None))
-    (True, False)
-    >>> t.record(key, 0.004, inline=True)  # a hiccup on the loop: back to a thread for now
-    >>> t.is_cheap(key)
-    False
-    >>> t.record(key, 0.0001, inline=False)
-    >>> t.is_cheap(key)
-    True
-    >>> t.record(key, 0.5, inline=True)  # blocked the loop: always in a thread on this release
-    >>> t.record(key, 0.0001, inline=False)
-    >>> t.is_cheap(key)
-    False
-    """
-
-    def __init__(self) -> None:
-        self.latest: OrderedDict[tuple[str | None, str, str | None], float] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def is_cheap(self, key: tuple[str | None, str, str | None]) -> bool:
-        with self.lock:
-            seen = self.latest.get(key)
-            if seen is not None:
-                self.latest.move_to_end(key)
-        return seen is not None and seen <= INLINE_BUDGET
-
-    def record(
-        self, key: tuple[str | None, str, str | None], seconds: float, *, inline: bool
-    ) -> None:
-        with self.lock:
-            if self.latest.get(key) == math.inf:
-                return
-            self.latest[key] = math.inf if inline and seconds > STUCK_AFTER else seconds
-            self.latest.move_to_end(key)
-            while len(self.latest) > _SHAPES_KEPT:
-                self.latest.popitem(last=False)
+def _is_constant(tok: Token) -> bool:
+    """An IRI, a prefixed name, a literal or a number: not a variable, not a blank node."""
+    if tok.kind in _CONSTANT_KINDS:
+        return True
+    if tok.kind != "word" or tok.text.startswith("_:"):
+        return False
+    return ":" in tok.text or tok.text.lower() in ("true", "false") or tok.text[0].isdigit()
 
 
-_TIMINGS: weakref.WeakKeyDictionary[Store, _Timings] = weakref.WeakKeyDictionary()
+def _is_term(tok: Token) -> bool:
+    return tok.kind == "var" or _is_constant(tok)
 
 
-def _timings(store: Store) -> _Timings:
-    found = _TIMINGS.get(store)
-    if found is None:
-        found = _TIMINGS.setdefault(store, _Timings())
-    return found
-
-
-def shape_of(request: QueryRequest) -> str | None:
-    """The query with its IRIs blanked: lookups of different resources share a shape. None when
-    the request names its own dataset (graph parameters change what the query costs).
-
-    >>> shape_of(QueryRequest("DESCRIBE <http://e/a> WHERE { ?s ?p ?o FILTER (?o < 3) }"))
-    'DESCRIBE <> WHERE { ?s ?p ?o FILTER (?o < 3) }'
-    >>> shape_of(QueryRequest("SELECT * { ?s ?p ?o }", default_graphs=["http://e/g"])) is None
-    True
-    """
-    if request.default_graphs or request.named_graphs:
+def _pattern(toks: Sequence[Token], i: int) -> int | None:
+    """Index after ``{ s p o [.] }`` at ``i`` if it is one triple pattern with a constant subject
+    or object and no variable twice, else None."""
+    if i + 4 >= len(toks) or toks[i].kind != "open":
         return None
-    return _IRI.sub("<>", request.query)
+    s, p, o = toks[i + 1], toks[i + 2], toks[i + 3]
+    j = i + 4
+    if j < len(toks) and toks[j].kind == "word" and toks[j].text.startswith("@"):
+        if o.kind != "string":
+            return None
+        j += 1  # a language tag
+    if j < len(toks) and toks[j].text == ".":
+        j += 1
+    if j >= len(toks) or toks[j].kind != "close":
+        return None
+    if not (_is_term(s) and (_is_term(p) or p.text == "a") and _is_term(o)):
+        return None
+    if not (_is_constant(s) or _is_constant(o)):
+        return None
+    variables = [t.text[1:] for t in (s, p, o) if t.kind == "var"]
+    if len(set(variables)) != len(variables):  # ?x ?p ?x: a filter over the range
+        return None
+    return j + 1
+
+
+@functools.lru_cache(maxsize=4096)
+def streams(query: str) -> bool:
+    """Whether ``query`` provably writes output all along: it may then run on the event loop.
+
+    >>> streams("CONSTRUCT { <http://e/a> ?p ?o } WHERE { <http://e/a> ?p ?o }")
+    True
+    >>> streams("PREFIX s: <http://e/> SELECT ?s WHERE { ?s a s:Thing } LIMIT 10")
+    True
+    >>> streams('ASK { ?s <http://e/label> "x"@en . }')
+    True
+    >>> streams("SELECT * { ?s <http://e/p> ?o }")  # the whole predicate: may be huge
+    False
+    >>> streams("SELECT * { <http://e/a> ?p ?o } ORDER BY ?o")  # nothing out until sorted
+    False
+    >>> streams("SELECT DISTINCT ?p { <http://e/a> ?p ?o }")
+    False
+    >>> streams("SELECT * { <http://e/a> ?p ?p }")  # a filter over the range
+    False
+    >>> streams("SELECT * { <http://e/a> ?p ?o . ?o ?q ?r }")
+    False
+    """
+    toks = list(tokens(query))
+    i, n = 0, len(toks)
+    while i < n and toks[i].is_keyword("PREFIX", "BASE"):
+        i += 3 if toks[i].is_keyword("PREFIX") else 2
+    if i >= n or not toks[i].is_keyword(*_FORMS):
+        return False
+    form = toks[i].text.upper()
+    i += 1
+    if form == "SELECT":
+        if i < n and toks[i].text == "*":
+            i += 1
+        elif i < n and toks[i].kind == "var":
+            while i < n and toks[i].kind == "var":
+                i += 1
+        else:
+            return False  # DISTINCT, REDUCED, expressions
+    elif form == "CONSTRUCT" and i < n and toks[i].kind == "open":
+        i += 1
+        while i < n and (_is_term(toks[i]) or toks[i].text in (".", ";", ",", "a")):
+            i += 1
+        if i >= n or toks[i].kind != "close":
+            return False
+        i += 1
+    elif form == "CONSTRUCT" and not (i < n and toks[i].is_keyword("WHERE")):
+        return False
+    if i < n and toks[i].is_keyword("WHERE"):
+        i += 1
+    end = _pattern(toks, i)
+    if end is None:
+        return False
+    if end + 1 < n and toks[end].is_keyword("LIMIT") and toks[end + 1].text.isdigit():
+        end += 2
+    return end == n
+
+
+def _outcome(work: Callable[[], Answer]) -> Callable[[], Answer | BaseException]:
+    """``work`` returning its exception instead of raising it (it then never passes through the
+    task group below as an exception group)."""
+
+    def run() -> Answer | BaseException:
+        try:
+            return work()
+        except Exception as exc:
+            return exc
+
+    return run
+
+
+async def _in_thread(
+    work: Callable[[], Answer], timeout: float, memory_limit: int
+) -> Answer | BaseException | None:
+    """Run ``work`` in a thread; None when it passed ``timeout`` (abandoned), ``MemoryError`` when
+    the process's memory passed ``memory_limit`` bytes first (abandoned too)."""
+    outcome: Answer | BaseException | None = None
+    with anyio.move_on_after(timeout):
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                nonlocal outcome
+                while True:
+                    await anyio.sleep(MEMORY_CHECK_EVERY)
+                    if watchdog.rss() > memory_limit:
+                        outcome = MemoryError()
+                        group.cancel_scope.cancel()
+                        return
+
+            if memory_limit > 0:
+                group.start_soon(watch)
+            done = await anyio.to_thread.run_sync(_outcome(work), abandon_on_cancel=True)
+            outcome = done
+            group.cancel_scope.cancel()
+    return outcome
 
 
 async def run_query(
-    store: Store, request: QueryRequest, *, timeout: float, max_results: int
+    store: Store,
+    request: QueryRequest,
+    *,
+    timeout: float,
+    max_results: int,
+    memory_limit: int = 0,
 ) -> Answer:
-    """Evaluate ``request`` within ``timeout`` seconds and ``max_results`` rows.
+    """Evaluate ``request`` within ``timeout`` seconds, ``max_results`` rows and ``memory_limit``
+    bytes of resident memory for the whole process (0: none).
 
-    Raises ``QueryError`` (bad query), ``NotAcceptable``, ``ResultTooLarge`` or ``QueryTimeout``.
+    Raises ``QueryError`` (bad query), ``NotAcceptable``, ``ResultTooLarge``, ``QueryTimeout`` or
+    ``MemoryLimit``; after the last two the worker is retired (``watchdog.retire``).
     """
-    sink = _Sink(max_results, time.monotonic() + timeout)
-    shape = shape_of(request)
-    timings = _timings(store)
-    key = (store.release_id, shape or "", request.base_iri)
-
-    inline = shape is not None and timings.is_cheap(key)
-
-    def work() -> Answer:
-        # CPU time of this thread: what the loop would be blocked for, without the waits for the
-        # GIL or a core that a loaded machine adds to a worker thread's wall time.
-        started = time.thread_time()
-        answer = _evaluate(store, request, sink)
-        if shape is not None:
-            timings.record(key, time.thread_time() - started, inline=inline)
-        return answer
-
-    try:
-        if inline:
-            return work()
-        with anyio.fail_after(timeout):
-            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-    except TimeoutError:
-        sink.cancelled = True
-        if shape is not None:
-            timings.record(key, math.inf, inline=True)
-        raise _limits_error("timeout", max_results, timeout) from None
-    except _Stopped:
-        if shape is not None:
-            timings.record(key, math.inf, inline=True)  # never inline a shape that hit a limit
-        raise _limits_error(sink.reason, max_results, timeout) from None
+    deadline = time.monotonic() + timeout
+    if not request.default_graphs and not request.named_graphs and streams(request.query):
+        sink = _Sink(max_results, min(deadline, time.monotonic() + INLINE_BUDGET))
+        try:
+            return _evaluate(store, request, sink)
+        except _Stopped:
+            if sink.reason == "size":
+                raise _limits_error("size", max_results, timeout) from None
+            # Over the inline budget: again in a thread, with the time that is left.
+    sink = _Sink(max_results, deadline)
+    outcome = await _in_thread(
+        lambda: _evaluate(store, request, sink), deadline - time.monotonic(), memory_limit
+    )
+    if isinstance(outcome, Answer):
+        return outcome
+    if isinstance(outcome, _Stopped):
+        if sink.reason == "size":
+            raise _limits_error("size", max_results, timeout) from None
+        outcome = None  # the deadline, seen by the sink
+    sink.cancelled = True  # an evaluation that is abandoned stops at its next write
+    if outcome is None:
+        watchdog.retire(f"a query ran past the {timeout:g} s time limit")
+        raise _limits_error("timeout", max_results, timeout)
+    if isinstance(outcome, MemoryError):
+        megabytes = memory_limit // 1_000_000
+        watchdog.retire(f"a query took the worker past the {megabytes} MB memory limit")
+        raise MemoryLimit(
+            f"the query needed more memory than this endpoint allows: the worker answering it"
+            f" passed {megabytes} MB",
+            memory_limit_mb=megabytes,
+        )
+    raise outcome

@@ -133,6 +133,18 @@ class QueryTimeout(HttpProblem):
     code = "query-timeout"
 
 
+class MemoryLimit(HttpProblem):
+    """A query that took its worker past ``worker_memory_limit`` resident memory.
+
+    503 like ``QueryTimeout``, with its own code and the limit in ``memory_limit_mb``: the
+    endpoint will not spend that much on one query, and the same query would fail again. (507
+    Insufficient Storage is WebDAV's "cannot store the representation", not this.)
+    """
+
+    status = 503
+    code = "memory-limit"
+
+
 class ServiceNotAllowed(HttpProblem):
     """SERVICE or LOAD to a host that is not on ``service_allowlist``.
 

@@ -1,11 +1,12 @@
 """Running the app under uvicorn: what ``sinlod serve`` calls.
 
-One worker: uvicorn binds the port itself. Several workers: we bind the listening socket (with
+Always under the supervisor (``balancer.Balancer``), with one worker too: it binds the listening
+socket, deals the connections to the worker processes and replaces a worker that dies (a crash
+inside pyoxigraph) or retires (a query past its limits, ``watchdog.py``). The socket is bound with
 protocol ``IPPROTO_TCP``: uvicorn's own ``Config.bind_socket`` leaves it at 0, and accepted
 connections then never get ``TCP_NODELAY``, so every keep-alive request after the first waits
-~40 ms for a delayed ACK on Linux, uvicorn issue #3149) and ``balancer.Balancer`` deals its
-connections to the worker processes. Each worker builds its own app from the same settings
-(``create_app`` is the factory).
+~40 ms for a delayed ACK on Linux, uvicorn issue #3149. Each worker builds its own app from the
+same settings (``create_app`` is the factory).
 """
 
 from __future__ import annotations
@@ -51,11 +52,14 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         proxy_headers=True,
         server_header=False,  # no need to tell the world which server version answers
     )
-    if workers <= 1:
-        uvicorn.Server(config).run()
-        return
     sock = bind_socket(settings.host, settings.port)
     try:
-        Balancer(config, sock, workers).run()
+        Balancer(
+            config,
+            sock,
+            workers,
+            memory_limit=settings.worker_memory_limit * 1_000_000,
+            warm_spare=settings.warm_spare,
+        ).run()
     finally:
         sock.close()

@@ -218,7 +218,11 @@ async def _cached_answer(
         headers["X-Cache"] = "hit"
         return found
     answer = await run_query(
-        store, query, timeout=settings.query_timeout, max_results=settings.max_results
+        store,
+        query,
+        timeout=settings.query_timeout,
+        max_results=settings.max_results,
+        memory_limit=settings.worker_memory_limit * 1_000_000,
     )
     if key is not None:
         cache.put(release, key, answer, size=len(answer.body) + len(query.query))
