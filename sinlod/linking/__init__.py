@@ -188,7 +188,9 @@ def check_links(
         source_map.fill({p.subject for p in problems})
     out = []
     for p in problems:
-        locs = source_map.locate(p.subject, f"<{p.predicate}>", f"<{p.target}>") if source_map else []
+        locs = (
+            source_map.locate(p.subject, f"<{p.predicate}>", f"<{p.target}>") if source_map else []
+        )
         out.append(LinkProblem(p.subject, p.predicate, p.target, p.message, tuple(locs)))
     return out
 

@@ -32,9 +32,7 @@ from pyoxigraph import Literal
 NUTS = "http://data.europa.eu/nuts/"
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 #: The EU's 24 official languages (ISO 639-1), in which the tables carry labels where known.
-EU_LANGUAGES = (
-    "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split()
-)
+EU_LANGUAGES = "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split()
 #: NUTS country prefixes that are not the ISO 3166-1 alpha-2 code (Eurostat uses EL and UK).
 NUTS_TO_ISO2 = {"EL": "GR", "UK": "GB"}
 #: Codes the EU institutions write for a country instead of ISO 3166-1 alpha-2 (the
@@ -308,7 +306,9 @@ def build() -> dict[str, str]:
     book = _nuts_workbook()
     countries = country_concepts()
     nuts = nuts_concepts(book, countries)
-    licence_eurostat = "(c) European Union, Eurostat; reuse authorised (Commission Decision 2011/833/EU)."
+    licence_eurostat = (
+        "(c) European Union, Eurostat; reuse authorised (Commission Decision 2011/833/EU)."
+    )
     files = {}
     for version, table in nuts.items():
         files[f"nuts-{version}.ttl"] = turtle(
