@@ -624,7 +624,8 @@ def test_no_write_may_use_the_release_log_graph_name(store: Store) -> None:
     before = store.release_id
     with pytest.raises(ReleaseLogProtected, match="release log"):
         store.replace_graphs({BASE + "graph/releases": triples(1)})
-    insert = f"INSERT DATA {{ GRAPH <{BASE}graph/releases> {{ <https://example.org/x> <{P.value}> 1 }} }}"
+    quad = f"GRAPH <{BASE}graph/releases> {{ <https://example.org/x> <{P.value}> 1 }}"
+    insert = f"INSERT DATA {{ {quad} }}"
     with pytest.raises(ReleaseLogProtected):
         store.update(insert)
     assert store.release_id == before and len(store.releases()) == 1

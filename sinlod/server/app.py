@@ -7,6 +7,7 @@ it at shutdown.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,7 @@ from sinlod.server import (
     pages,
     problems,
     query_route,
+    releases,
     resources,
     sparql,
 )
@@ -94,7 +96,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     _add_middleware(app, settings)
     pages.mount_assets(app, settings)  # before /static, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sparql, graph_store, resources, catalog, pages):
+    for module in (sparql, graph_store, resources, catalog, releases, pages):
         app.include_router(module.router)
     query_route.install(app.router.routes)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
@@ -123,14 +125,15 @@ async def healthz(request: Request, store: StoreDep) -> JSONResponse:
     """Liveness and what is being served: the release id, when it was published, and the last
     recorded release (who wrote what, how many triples) from the release log."""
     modified = store.last_modified
-    releases = await anyio.to_thread.run_sync(store.releases)
-    last = releases[-1] if releases else None
+    log = await anyio.to_thread.run_sync(store.releases)  # the release log, beside the data
+    last = log[-1] if log else None
     body: dict[str, Any] = {
         "status": "ok",
         "release": store.release_id,
         "last_modified": modified.isoformat() if modified else None,
         "graphs": len(store.graph_names()),
         "memory_copy": store.memory_copy,
+        "worker": os.getpid(),  # which process answered (several serve one port)
         "last_release": None if last is None else _release_summary(last),
     }
     return JSONResponse(body)

@@ -8,9 +8,10 @@ tied to the release and answers ``304`` to a conditional GET.
 
 * ``/void`` and ``/.well-known/void`` (RFC 5785 name from the VoID guide §7.2): VoID.
 * ``/catalog``: a DCAT-AP 3 catalogue (catalogue, dataset, dump distributions, SPARQL service).
-* ``/dumps/``: the list of files (HTML or JSON); ``/dumps/latest.nq.gz`` (every quad, gzip),
-  ``/dumps/latest.ttl`` (every triple of every graph as one Turtle file) and
-  ``/dumps/{graph-key}.ttl`` for the graph ``{base}graph/{graph-key}``.
+* ``/dumps/``: the list of files (HTML or JSON); ``/dumps/latest.nq.gz`` (every quad, gzip,
+  with the release log as the graph ``{base}graph/releases``, as ``sinlod dump`` writes it and
+  ``sinlod restore`` reads it), ``/dumps/latest.ttl`` (every triple of every data graph as one
+  Turtle file) and ``/dumps/{graph-key}.ttl`` for the data graph ``{base}graph/{graph-key}``.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ async def catalog(request: Request, store: StoreDep, settings: SettingsDep) -> R
     return await _description(request, store, settings, "catalog")
 
 
-def _format(request: Request, available: tuple[Format, ...]) -> Format:
+def document_format(request: Request, available: tuple[Format, ...]) -> Format:
     """``?format=`` first; HTML only for a client that names it (a browser), so that curl and
     harvesters sending ``*/*`` or nothing get data (Turtle, or JSON for the file list)."""
     name = request.query_params.get("format")
@@ -105,7 +106,7 @@ def _format(request: Request, available: tuple[Format, ...]) -> Format:
 
 
 async def _description(request: Request, store: Store, settings: Settings, kind: str) -> Response:
-    fmt = _format(request, DOCUMENT_FORMATS)
+    fmt = document_format(request, DOCUMENT_FORMATS)
     root = server_root(request, settings)
     release = store.release_id
     etag = etag_for(release, request.url.path, fmt.name, root)
@@ -193,7 +194,11 @@ class DumpFile:
 def dump_files(store: Store, settings: Settings) -> list[DumpFile]:
     """What ``/dumps/`` offers for the current release: everything, and each sinlod graph."""
     files = [
-        DumpFile(NQUADS_GZ, "Every graph as gzipped N-Quads", "application/gzip"),
+        DumpFile(
+            NQUADS_GZ,
+            "Every graph, and the release log as its own graph, as gzipped N-Quads",
+            "application/gzip",
+        ),
         DumpFile(TURTLE_ALL, "Every triple of every graph as Turtle", "text/turtle"),
     ]
     prefix = settings.base_iri + "graph/"
@@ -207,7 +212,7 @@ def dump_files(store: Store, settings: Settings) -> list[DumpFile]:
 @router.api_route("/dumps/", methods=["GET", "HEAD"], name="dumps")
 async def dumps(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The files of the current release, as a page or as JSON."""
-    fmt = _format(request, LISTING_FORMATS)
+    fmt = document_format(request, LISTING_FORMATS)
     root = server_root(request, settings)
     etag = etag_for(store.release_id, "/dumps/", fmt.name, root)
     headers = {**validators(etag, store.last_modified), "Vary": "Accept"}

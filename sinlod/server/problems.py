@@ -31,6 +31,7 @@ from sinlod.errors import (
     InvalidData,
     QueryError,
     QueryEvaluationError,
+    ReleaseLogProtected,
     SinlodError,
     StoreError,
 )
@@ -156,10 +157,14 @@ class ServiceNotAllowed(HttpProblem):
     code = "service-not-allowed"
 
 
-#: Library errors by class, most specific first (``RecordError`` is an ``InputError``).
+#: Library errors by class, most specific first (``RecordError`` is an ``InputError``). The one
+#: table for SPARQL errors too: a query or update that does not parse is 400, one that parses and
+#: fails when run 500 (SPARQL 1.1 Protocol), a write refused by policy 403, whichever path
+#: (SHACL gate on or off, query on the event loop or in a thread) raised it.
 _LIBRARY_STATUS: tuple[tuple[type[SinlodError], int, str], ...] = (
     (QueryEvaluationError, 500, "query-failed"),
     (QueryError, 400, "query-error"),
+    (ReleaseLogProtected, 403, "release-log-protected"),
     (InvalidData, 422, "invalid-data"),
     (ConversionFailed, 422, "invalid-data"),
     (InputError, 400, "input-error"),

@@ -15,7 +15,8 @@ A write is computed on one release and committed only if that release is still t
 (checked after the computation, with the writes of this process serialised); when another
 process published in between, the write is computed again. (A publish by another process in the
 instant between that check and the commit is not caught: the store has no compare-and-swap.)
-A write that would change the release log itself is refused (403): the log is sinlod's own.
+A write that would put data under the release log's graph name is refused (403, the library's
+``ReleaseLogProtected``): the log is sinlod's own, kept beside the data (``sinlod.store``).
 
 Without the gate (the W3C conformance suite runs so) the operation goes straight to
 ``Store.update``, and is still recorded in the release log with the token's name.
@@ -35,11 +36,11 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from sinlod.config import Settings
-from sinlod.errors import QueryError
+from sinlod.errors import QueryError, QueryEvaluationError
 from sinlod.server.negotiation import Format, negotiate
 from sinlod.server.problems import PROBLEM_JSON, HttpProblem, problem
 from sinlod.sparql_text import Token, tokens
-from sinlod.store import Release, ReleaseInfo, Store, releases_graph
+from sinlod.store import Release, ReleaseInfo, Store, release_log_refusal, releases_graph
 from sinlod.validate import Report, validate_triples
 from sinlod.validate.run import CONTEXT_PREDICATES, referenced_iris
 
@@ -75,13 +76,6 @@ class ShapesViolated(HttpProblem):
             return Response(self.report.to_turtle(), 422, media_type=fmt.content_type)
         body = problem(422, self.message, self.code, report=self.report.to_json())
         return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
-
-
-class ReleaseLogProtected(HttpProblem):
-    """A write that would change the release log (403: no token can allow it)."""
-
-    status = 403
-    code = "release-log-protected"
 
 
 _JSON_REPORT = Format(PROBLEM_JSON, "json", "json", None, ("application/json",))
@@ -235,13 +229,12 @@ def diff(snapshot: ox.Store, contents: Contents) -> list[Change]:
 
 
 def _protect_release_log(store: Store, changes: Sequence[Change]) -> None:
-    """The release log is written by sinlod alone: a write that would change it is refused."""
+    """The release log is written by sinlod alone: a write that would put data under its graph
+    name is refused here, before validation, with the store's own error (``Store`` refuses it
+    too, so the answer is the same with the gate off)."""
     log = releases_graph(store.base_iri)
-    if any(c.graph == log for c in changes):
-        raise ReleaseLogProtected(
-            f"the release log <{log}> cannot be changed over HTTP; name the graphs to change"
-            " (GRAPH ?g, DROP ALL and CLEAR NAMED reach it too)"
-        )
+    if any(c.graph == log and c.triples for c in changes):
+        raise release_log_refusal(store.base_iri)
 
 
 def _commit(
@@ -327,8 +320,8 @@ def _run_in_scratch(
         scratch.update(text, base_iri=base_iri)
     except SyntaxError as exc:
         raise QueryError(str(exc)) from exc
-    except (OSError, RuntimeError) as exc:
-        raise QueryError(f"update failed: {exc}") from exc
+    except (OSError, RuntimeError) as exc:  # as Store.update says it: one status either way
+        raise QueryEvaluationError(f"update failed: {exc}") from exc
     after = {g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode)}
     if (after - loaded) & existing:
         return None

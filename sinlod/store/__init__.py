@@ -13,10 +13,11 @@ from sinlod.store.releases import (
     ReleaseInfo,
     current_fingerprints,
     release_iri,
+    release_triples,
     releases_graph,
 )
 from sinlod.store.stats import EXTERNAL_DATASETS, Stats
-from sinlod.store.writing import GraphContent, QueryResult
+from sinlod.store.writing import GraphContent, QueryResult, release_log_refusal
 
 __all__ = [
     "EXTERNAL_DATASETS",
@@ -30,5 +31,7 @@ __all__ = [
     "Store",
     "current_fingerprints",
     "release_iri",
+    "release_log_refusal",
+    "release_triples",
     "releases_graph",
 ]

@@ -375,3 +375,24 @@ def current_fingerprints(releases: Iterable[Release]) -> dict[str, str]:
             else:
                 known[name] = fingerprint
     return known
+
+
+def release_triples(log: ox.Store, base: str, release_id: str | None = None) -> list[ox.Triple]:
+    """The release log as triples (all of it, or one release: its activity, files, validation,
+    dataset and distributions, and its agent), for serving as RDF."""
+    g = ox.NamedNode(releases_graph(base))
+    quads = list(log.quads_for_pattern(None, None, None, g))
+    if release_id is None:
+        return [q.triple for q in quads]
+    r = release_iri(base, release_id)
+    agents = {
+        q.object
+        for q in quads
+        if q.subject == ox.NamedNode(r) and q.predicate == _n("prov", "wasAssociatedWith")
+    }
+    return [
+        q.triple
+        for q in quads
+        if isinstance(q.subject, ox.NamedNode)
+        and (q.subject.value == r or q.subject.value.startswith(r + "/") or q.subject in agents)
+    ]

@@ -125,9 +125,15 @@ def apply(
 
 
 def protect_release_log(w: ox.Store, base: str) -> None:
-    """Refuse a data graph under the release log's name: a dump would mix it into the log."""
-    if w.contains_named_graph(ox.NamedNode(releases_graph(base))):
+    """Refuse data under the release log's graph name: a dump would mix it into the log. An
+    empty graph of that name (``CREATE GRAPH``) holds nothing and is dropped, as a gated write
+    over HTTP, which writes only graphs whose triples changed, would drop it."""
+    g = ox.NamedNode(releases_graph(base))
+    if not w.contains_named_graph(g):
+        return
+    if next(iter(w.quads_for_pattern(None, None, None, g)), None) is not None:
         raise release_log_refusal(base)
+    w.remove_graph(g)
 
 
 def release_log_refusal(base: str) -> ReleaseLogProtected:

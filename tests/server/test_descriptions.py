@@ -37,7 +37,11 @@ def value(graph: set[ox.Triple], subject: str, predicate: str) -> str:
 
 
 def store_quads(app: FastAPI) -> set[ox.Quad]:
-    return set(app.state.store.oxigraph.quads_for_pattern(None, None, None, None))
+    """What a whole-store dump holds: the data and the release log (as its graph)."""
+    store = app.state.store
+    return set(store.oxigraph.quads_for_pattern(None, None, None, None)) | set(
+        store.release_log().quads_for_pattern(None, None, None, None)
+    )
 
 
 # -- VoID ----------------------------------------------------------------------------------------
@@ -203,7 +207,7 @@ async def test_dump_listing_as_json(client: httpx.AsyncClient) -> None:
     body = r.json()
     assert body["release"] == (await client.get("/healthz")).json()["release"]
     names = [f["name"] for f in body["files"]]
-    assert names == ["latest.nq.gz", "latest.ttl", "data.ttl", "ontology.ttl", "releases.ttl"]
+    assert names == ["latest.nq.gz", "latest.ttl", "data.ttl", "ontology.ttl"]  # no log: data
     assert body["files"][2] == {
         "name": "data.ttl",
         "url": "http://testserver/dumps/data.ttl",
@@ -239,8 +243,8 @@ async def test_turtle_dumps_per_graph_and_of_everything(
     assert rdf(r) == {
         q.triple for q in store_quads(app) if q.graph_name == ox.NamedNode(DATA_GRAPH)
     }
-    everything = await client.get("/dumps/latest.ttl")
-    assert rdf(everything) == {q.triple for q in store_quads(app)}
+    everything = await client.get("/dumps/latest.ttl")  # all data: never the release log
+    assert rdf(everything) == {q.triple for q in app.state.store.oxigraph}
 
 
 async def test_dumps_are_written_once_per_release_and_carry_an_etag(

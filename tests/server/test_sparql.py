@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from sinlod.server import create_app
-from sinlod.server.sparql_scan import add_using, check_remote
+from sinlod.server.query_policy import check_remote
+from sinlod.server.sparql_scan import add_using
 from sinlod.store import Store
 from tests.server.conftest import AUTH, DATA_GRAPH, ONTOLOGY_GRAPH, client_for
 
@@ -303,7 +304,7 @@ def test_scan_ignores_keywords_in_strings_comments_and_iris() -> None:
     SELECT * WHERE { ?s ex:service "SERVICE <http://evil.example/>" ; ex:p """LOAD
     <http://evil.example/>""" .  # SERVICE <http://evil.example/>
     ?service <http://x/LOAD> 'load' }'''
-    check_remote(query, [])  # nothing to refuse
+    check_remote(query, [], None, update=False)  # nothing to refuse
 
 
 @pytest.mark.parametrize(
@@ -315,8 +316,8 @@ def test_scan_ignores_keywords_in_strings_comments_and_iris() -> None:
         ),
         (
             "SELECT * { ?x ?y ?e SERVICE ?e { ?s ?p ?o } }",
-            "SERVICE ?e is not allowed on this endpoint: only absolute IRIs to allowed hosts can"
-            " be checked (allowed hosts: ok.example)",
+            "SERVICE ?e is not allowed on this endpoint: only http(s) IRIs to allowed hosts are"
+            " (allowed hosts: ok.example)",
         ),
         (
             "select * { service <https://w.example:8443/q> { ?s ?p ?o } }",
@@ -326,12 +327,13 @@ def test_scan_ignores_keywords_in_strings_comments_and_iris() -> None:
 )
 def test_scan_refuses(query: str, message: str) -> None:
     with pytest.raises(Exception) as info:
-        check_remote(query, ["ok.example"])
+        check_remote(query, ["ok.example"], None, update=False)
     assert str(info.value) == message
 
 
 def test_scan_allows_listed_hosts() -> None:
-    check_remote("SELECT * { SERVICE <https://OK.example/sparql> { ?s ?p ?o } }", ["ok.example"])
+    query = "SELECT * { SERVICE <https://OK.example/sparql> { ?s ?p ?o } }"
+    assert check_remote(query, ["ok.example"], None, update=False) == query
 
 
 def test_add_using_puts_clauses_before_each_top_level_where() -> None:
@@ -447,7 +449,8 @@ async def test_healthz_names_the_release(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert body["status"] == "ok"
     assert body["release"].startswith("000001-")
-    assert body["graphs"] == 3
+    assert body["graphs"] == 2  # data and ontology: the release log is not a graph of the data
+    assert body["last_release"]["id"] == body["release"]  # read from the log beside the data
 
 
 async def test_relative_iris_resolve_against_the_endpoint(client: httpx.AsyncClient) -> None:
@@ -481,13 +484,14 @@ def test_silent_service_to_an_unlisted_host_fails_silently() -> None:
         "SELECT * WHERE { ?s ?p ?o . SERVICE SILENT <http://evil.example/q>"
         " { ?s ?x ?y FILTER(?y > 1) { ?y ?z 'w' } } OPTIONAL { ?s ?p2 ?o2 } }"
     )
-    assert check_remote(query, []) == ("SELECT * WHERE { ?s ?p ?o . {} OPTIONAL { ?s ?p2 ?o2 } }")
+    assert check_remote(query, [], None, update=False) == ("SELECT * WHERE { ?s ?p ?o . {} OPTIONAL { ?s ?p2 ?o2 } }")
 
 
 def test_silent_load_becomes_a_no_op() -> None:
     update = "LOAD SILENT <http://evil.example/x.ttl> INTO GRAPH <http://g> ; CLEAR ALL"
-    assert check_remote(update, []) == "INSERT DATA {} ; CLEAR ALL"
-    assert check_remote("LOAD SILENT <http://evil.example/x.ttl>", []) == "INSERT DATA {}"
+    assert check_remote(update, [], None, update=True) == "INSERT DATA {} ; CLEAR ALL"
+    load = "LOAD SILENT <http://evil.example/x.ttl>"
+    assert check_remote(load, [], None, update=True) == "INSERT DATA {}"
 
 
 async def test_silent_service_answers_as_if_the_service_failed(client: httpx.AsyncClient) -> None:
@@ -524,11 +528,12 @@ async def test_evaluation_errors_are_500_and_syntax_errors_400(client: httpx.Asy
 async def test_from_names_exactly_the_dataset_of_a_query(client: httpx.AsyncClient) -> None:
     """Without FROM the default graph is the union of all graphs; FROM narrows it to one graph."""
     accept = {"Accept": "application/sparql-results+json"}
-    prov = "SELECT (COUNT(*) AS ?n) WHERE { ?a a <http://www.w3.org/ns/prov#Activity> }"
-    releases = "https://w3id.org/sinlod/graph/releases"
-    in_log = prov.replace("WHERE", f"FROM <{releases}> WHERE")
-    r = await client.get("/sparql", params={"query": in_log}, headers=accept)
-    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) >= 1
-    elsewhere = prov.replace("WHERE", "FROM <https://w3id.org/sinlod/graph/none> WHERE")
+    typed = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?type }"
+    r = await client.get("/sparql", params={"query": typed}, headers=accept)
+    everywhere = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    ontology = typed.replace("WHERE", "FROM <https://w3id.org/sinlod/graph/ontology> WHERE")
+    r = await client.get("/sparql", params={"query": ontology}, headers=accept)
+    assert 1 <= int(r.json()["results"]["bindings"][0]["n"]["value"]) < everywhere
+    elsewhere = typed.replace("WHERE", "FROM <https://w3id.org/sinlod/graph/none> WHERE")
     r = await client.get("/sparql", params={"query": elsewhere}, headers=accept)
     assert r.json()["results"]["bindings"][0]["n"]["value"] == "0"
