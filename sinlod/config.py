@@ -82,6 +82,12 @@ class Settings:
     )
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
     max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
+    max_query_depth: int = _setting(
+        100,
+        "Deepest nesting of groups, parentheses and brackets a SPARQL query or update may have"
+        " (x10 chained UNION/OPTIONAL/MINUS/||/&&/!); deeper ones are refused with 400 before"
+        " they run, as pyoxigraph's stack overflows from about 2,200 levels (0: no limit).",
+    )
     service_allowlist: tuple[str, ...] = _setting(
         (), "Hosts that SERVICE and LOAD may reach (comma-separated; none by default)."
     )

@@ -10,10 +10,9 @@ for a browser.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import anyio.to_thread
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pyoxigraph import Literal, RdfFormat, parse, serialize
@@ -27,8 +26,9 @@ from sinlod.server.cache import QueryCache, conditional_hit, etag_for, not_modif
 from sinlod.server.deps import SettingsDep, StoreDep
 from sinlod.server.execute import Answer, QueryRequest, run_query
 from sinlod.server.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
-from sinlod.server.problems import ServiceNotAllowed, UnsupportedMediaType
-from sinlod.server.sparql_scan import add_using, check_remote
+from sinlod.server.problems import UnsupportedMediaType
+from sinlod.server.query_policy import check_nesting, check_remote
+from sinlod.server.sparql_scan import add_using
 from sinlod.server.urls import server_root
 from sinlod.sparql_text import may_contain, tokens
 from sinlod.store import Store
@@ -183,10 +183,8 @@ async def answer_query(
     """The whole protocol answer to a read query: remote-call check, validators and ``304``,
     the query cache, the limits. Shared by the FastAPI routes and ``query_route``. ``headers``
     are the request's, by lower-case name."""
-    base = query.base_iri or ""
-    checked = _check_remote_first_syntax(
-        query.query, settings.service_allowlist, base, update=False
-    )
+    check_nesting(query.query, settings.max_query_depth)
+    checked = check_remote(query.query, settings.service_allowlist, query.base_iri, update=False)
     if checked is not query.query:
         query = dataclasses.replace(query, query=checked)
     key = _cache_key(query)
@@ -259,12 +257,12 @@ async def _update(
     params: QueryParams | FormData,
 ) -> Response:
     who = deps.require_token(settings, request.headers.get("authorization"))
-    text = _check_remote_first_syntax(
-        text, settings.service_allowlist, _endpoint(request), update=True
-    )
+    check_nesting(text, settings.max_query_depth)
     text = add_using(
         text, _graphs(params, "using-graph-uri"), _graphs(params, "using-named-graph-uri")
     )
+    # After add_using: what runs is what was checked, USING clauses included.
+    text = check_remote(text, settings.service_allowlist, _endpoint(request), update=True)
     write = writes.Write(who, "SPARQL Update (POST /sparql)")
     base = _endpoint(request)
     try:
@@ -275,47 +273,6 @@ async def _update(
         # Even a refused write may have raced with a publish; never answer from before a write.
         request.app.state.query_cache.clear()
     return Response(status_code=204)
-
-
-def _check_remote_first_syntax(
-    text: str, allowlist: Sequence[str], base_iri: str, *, update: bool
-) -> str:
-    """``check_remote`` with syntax errors first: a query or update that does not parse is the
-    client's 400 even when it also names a remote host (W3C syntax-update-bad-01, -07..09 are
-    malformed updates with a ``LOAD``)."""
-    try:
-        return check_remote(text, allowlist)
-    except ServiceNotAllowed:
-        _check_syntax(text, base_iri, update=update)
-        raise
-
-
-_REFUSED = "<urn:x-sinlod:refused>"
-
-
-def _check_syntax(text: str, base_iri: str, *, update: bool) -> None:
-    """Raise ``QueryError`` when ``text`` does not parse. pyoxigraph has no parser of its own
-    for Python, so the text runs on an empty scratch store, every ``LOAD`` and ``SERVICE``
-    operand replaced by a URN that nothing can fetch; only a syntax error counts."""
-    toks = list(tokens(text))
-    out, last = [], 0
-    for i, tok in enumerate(toks[:-1]):
-        if not tok.is_keyword("LOAD", "SERVICE"):
-            continue
-        j = i + 2 if toks[i + 1].is_keyword("SILENT") and i + 2 < len(toks) else i + 1
-        if toks[j].kind in ("iri", "word", "var") and not toks[j].is_keyword("INTO"):
-            out.append(text[last : toks[j].start] + _REFUSED)
-            last = toks[j].start + len(toks[j].text)
-    safe = "".join(out) + text[last:]
-    try:
-        if update:
-            ox.Store().update(safe, base_iri=base_iri)
-        else:
-            ox.Store().query(safe, base_iri=base_iri)
-    except SyntaxError as exc:
-        raise QueryError(str(exc)) from exc
-    except (OSError, RuntimeError, ValueError):
-        pass  # it parses; what running it on nothing does is of no interest
 
 
 # -- service description (https://www.w3.org/TR/sparql11-service-description/) ----------------

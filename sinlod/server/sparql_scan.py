@@ -1,16 +1,16 @@
-"""A careful token scan of SPARQL text, for what pyoxigraph does not expose.
+"""A token scan of SPARQL text, for the rewriting pyoxigraph cannot do on an algebra.
 
-pyoxigraph parses queries but gives Python no algebra, so two protocol duties are done on tokens:
+pyoxigraph parses queries but gives Python no algebra, so two rewritings are done on tokens:
 
-* refusing ``SERVICE`` and ``LOAD`` to hosts outside ``service_allowlist`` (a public endpoint must
-  not become a proxy that fetches arbitrary URLs), and
+* making a refused ``SILENT`` ``SERVICE``/``LOAD`` fail silently (``silence_remote``); whether a
+  remote call is allowed at all is decided on the parsed text (``query_policy.check_remote``),
+  which also re-checks what this rewriting produced, and
 * applying ``using-graph-uri`` / ``using-named-graph-uri`` to an update (SPARQL 1.1 Protocol §2.2.3)
-  by adding ``USING`` clauses before each top-level ``WHERE`` of a modify operation.
+  by adding ``USING`` clauses before each top-level ``WHERE`` of a modify operation; the result is
+  checked for remote calls after that, so the clauses cannot smuggle one in.
 
 The scanner skips strings (all four quote styles), comments and IRIs, so ``"SERVICE"`` in a literal
-or ``<http://x/#LOAD>`` is never mistaken for a keyword. It only has to be right on text that
-pyoxigraph will then accept; anything it cannot vouch for (``SERVICE ?var``, a relative IRI) is
-refused rather than guessed.
+or ``<http://x/#LOAD>`` is never mistaken for a keyword.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 from sinlod.errors import QueryError
-from sinlod.server.problems import ServiceNotAllowed
-from sinlod.sparql_text import Token, may_contain, tokens
+from sinlod.sparql_text import Token, tokens
 
 
 def _prefixes(toks: Sequence[Token]) -> dict[str, str]:
@@ -45,58 +44,35 @@ def _target(tok: Token, prefixes: dict[str, str]) -> str | None:
     return None
 
 
-def check_remote(text: str, allowlist: Sequence[str]) -> str:
-    """Refuse ``SERVICE`` and ``LOAD`` unless they go to a host on ``allowlist``; returns the text
-    to run.
+def silence_remote(text: str, allowed: set[str]) -> str:
+    """The text with each ``SILENT`` ``SERVICE``/``LOAD`` whose target is not visibly on
+    ``allowed`` made to fail silently, as SPARQL says a failed silent operation behaves:
+    ``SERVICE SILENT <x> { ... }`` becomes ``{}`` (one empty solution, SPARQL 1.1 Federated Query
+    §4) and ``LOAD SILENT <x>`` becomes the no-op ``INSERT DATA {}`` (SPARQL 1.1 Update §3.1.4).
 
-    A ``SILENT`` operation is not refused but made to fail silently, as SPARQL says a failed
-    silent operation behaves: ``SERVICE SILENT <x> { ... }`` becomes ``{}`` (one empty solution,
-    SPARQL 1.1 Federated Query §4) and ``LOAD SILENT <x>`` becomes the no-op ``INSERT DATA {}``
-    (SPARQL 1.1 Update §3.1.4). Otherwise raises ``ServiceNotAllowed`` (400) naming the host.
+    Only the rewriting is done on tokens; whether the result may run is decided again on its
+    parse (``query_policy.check_remote``), so a text this scan misreads is refused, not run.
 
-    >>> check_remote("SELECT * { SERVICE SILENT <http://b.example/q> { ?s ?p ?o } }", [])
+    >>> silence_remote("SELECT * { SERVICE SILENT <http://b.example/q> { ?s ?p ?o } }", set())
     'SELECT * { {} }'
-    >>> check_remote("LOAD <http://b.example/x.ttl>", [])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    sinlod.server.problems.ServiceNotAllowed: LOAD from b.example is not allowed ... hosts: none)
     """
-    if not may_contain(text, "SERVICE", "LOAD"):
-        return text
     toks = list(tokens(text))
     prefixes = _prefixes(toks)
-    allowed = {h.lower() for h in allowlist}
     cuts: list[tuple[int, int, str]] = []
     for i, tok in enumerate(toks):
         if not tok.is_keyword("SERVICE", "LOAD"):
             continue
-        silent = i + 1 < len(toks) and toks[i + 1].is_keyword("SILENT")
-        j = i + 2 if silent else i + 1
-        if j >= len(toks):
-            continue  # a dangling keyword: the parser will reject the text
+        if not (i + 2 < len(toks) and toks[i + 1].is_keyword("SILENT")):
+            continue
+        j = i + 2
         iri = _target(toks[j], prefixes)
         host = (urlsplit(iri).hostname or "") if iri else ""
         if host and host.lower() in allowed:
             continue
-        if not silent:
-            raise _refusal(tok.text.upper(), host, toks[j].text, allowed)
         cuts.append(_silenced(toks, i, j))
     for begin, end, replacement in reversed(cuts):
         text = text[:begin] + replacement + text[end:]
     return text
-
-
-def _refusal(keyword: str, host: str, operand: str, allowed: set[str]) -> ServiceNotAllowed:
-    listed = ", ".join(sorted(allowed)) or "none"
-    if not host:
-        return ServiceNotAllowed(
-            f"{keyword} {operand} is not allowed on this endpoint: only absolute IRIs to allowed"
-            f" hosts can be checked (allowed hosts: {listed})"
-        )
-    verb = "to" if keyword == "SERVICE" else "from"
-    return ServiceNotAllowed(
-        f"{keyword} {verb} {host} is not allowed on this endpoint (allowed hosts: {listed})"
-    )
 
 
 def _silenced(toks: Sequence[Token], i: int, j: int) -> tuple[int, int, str]:
