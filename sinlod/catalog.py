@@ -18,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Store, Triple
 from sinlod.config import Settings
 from sinlod.linking import AUTHORITY, LINK_TARGETS
 from sinlod.namespaces import PREFIXES
+from sinlod.store.releases import Release
 
 RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
 XSD = PREFIXES["xsd"]
@@ -41,6 +42,11 @@ class Urls:
 
     def dump(self, name: str) -> str:
         return self.public + "dumps/" + name
+
+    @property
+    def releases(self) -> str:
+        """The release log's page (HTML, and RDF by negotiation)."""
+        return self.public + "releases"
 
     def thing(self, type_: str, key: str) -> NamedNode:
         return NamedNode(f"{self.base}id/{type_}/{key}")
@@ -228,12 +234,18 @@ DISTRIBUTIONS = (
 
 
 def catalog_triples(
-    store: Store, settings: Settings, urls: Urls, modified: datetime | None = None
+    store: Store,
+    settings: Settings,
+    urls: Urls,
+    modified: datetime | None = None,
+    release: Release | None = None,
 ) -> list[Triple]:
     """A DCAT-AP 3 catalogue: catalogue, dataset, dump distributions and the SPARQL data service.
 
     Spatial coverage is the set of EU country codes linked from the data; temporal coverage spans
-    the earliest and latest dates stated; both are recomputed from the store.
+    the earliest and latest dates stated; both are recomputed from the store. The dataset points
+    at the release log (``foaf:page``) and, given the published ``release``, names it as its
+    version (``dcat:version``) and the activity that generated it (``prov:wasGeneratedBy``).
     """
     out: list[Triple] = []
     add = out.append
@@ -299,6 +311,7 @@ def catalog_triples(
         out.extend(_concept(iri, AUTHORITY + "country", iri.rsplit("/", 1)[1]))
     out.extend(_temporal(store, ds, urls))
     out.extend(_ranges(settings, urls))
+    out.extend(_release_log(ds, urls, release))
 
     for key, name, title, media, filetype in DISTRIBUTIONS:
         dist = urls.thing("distribution", key)
@@ -356,6 +369,20 @@ def _ranges(settings: Settings, urls: Urls) -> Iterator[Triple]:
     yield Triple(NamedNode(GZIP), RDF_TYPE, _n("dct:MediaType"))
     protocol = NamedNode("https://www.w3.org/TR/sparql11-protocol/")
     yield Triple(protocol, RDF_TYPE, _n("dct:Standard"))
+
+
+def _release_log(ds: NamedNode, urls: Urls, release: Release | None) -> Iterator[Triple]:
+    """Where the history of the dataset is read: the release log is beside the data, not in it."""
+    page = NamedNode(urls.releases)
+    yield Triple(ds, _n("foaf:page"), page)
+    yield Triple(page, RDF_TYPE, _n("foaf:Document"))
+    yield Triple(page, _n("dct:title"), Literal("Release log", language="en"))
+    if release is None:
+        return
+    activity = NamedNode(release.iri)
+    yield Triple(ds, _n("dcat:version"), Literal(release.id))
+    yield Triple(ds, _n("prov:wasGeneratedBy"), activity)
+    yield Triple(activity, RDF_TYPE, _n("prov:Activity"))
 
 
 def _countries(store: Store) -> list[str]:

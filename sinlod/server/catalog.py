@@ -64,7 +64,8 @@ def _void(snapshot: ox.Store, settings: Settings, urls: Urls, store: Store) -> l
 
 
 def _catalog(snapshot: ox.Store, settings: Settings, urls: Urls, store: Store) -> list[ox.Triple]:
-    return catalog_triples(snapshot, settings, urls, store.last_modified)
+    log = store.releases()  # beside the data: read here, linked from the dataset
+    return catalog_triples(snapshot, settings, urls, store.last_modified, log[-1] if log else None)
 
 
 DESCRIPTIONS: dict[str, tuple[str, Describe]] = {

@@ -115,3 +115,27 @@ async def test_releases_are_cached_per_published_release(client: httpx.AsyncClie
     assert after.status_code == 200 and after.headers["etag"] != r.headers["etag"]
     landing = await client.get("/", headers={"Accept": "text/html"})
     assert '<a href="/releases">Release log</a>' in landing.text
+
+
+async def test_the_catalogue_links_the_release_log_and_conforms_to_dcat_ap(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from pyshacl import validate
+    from rdflib import Graph
+
+    from tests.test_catalog import _dcat_ap_shapes
+
+    r = await client.get("/catalog", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    triples = list(ox.parse(r.content, ox.RdfFormat.TURTLE))
+    dataset = ox.NamedNode(BASE + "id/dataset/sinlod")
+    about = {(t.predicate.value, t.object.value) for t in triples if t.subject == dataset}
+    release = app.state.store.release_id
+    assert ("http://xmlns.com/foaf/0.1/page", "http://testserver/releases") in about
+    assert ("http://www.w3.org/ns/dcat#version", release) in about
+    assert (PROV + "wasGeneratedBy", f"{BASE}release/{release}") in about
+    data = Graph().parse(data=r.text, format="turtle")
+    conforms, _, text = validate(
+        data, shacl_graph=_dcat_ap_shapes(), inference="none", allow_warnings=True
+    )
+    assert conforms, text
