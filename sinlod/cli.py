@@ -270,15 +270,14 @@ def link_check_command(
 
 def _link_inputs(
     ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
-) -> tuple[list[Any], Any, Any]:
-    """Quads and source map of SOURCES, and the reference index, or exit with the problems."""
-    from sinlod.linking import load_reference
+) -> tuple[list[Any], Any, None]:
+    """Quads and source map of SOURCES, or exit with the problems."""
     from sinlod.validate.run import read_inputs
 
     settings = settings_from(ctx)
     try:
         quads, source_map = read_inputs(list(sources), settings)
-        return quads, source_map, load_reference(reference or settings.data_dir / "reference")
+        return quads, source_map, None
     except ConversionFailed as exc:
         _print_problems(exc, "human")
         ctx.exit(1)
@@ -292,7 +291,7 @@ def _link_inputs(
     "--target",
     default="nuts",
     show_default=True,
-    help="Link target: nuts, country, corporate-body, place, language.",
+    help="Table to link into: nuts (NUTS 2021), country, language, corporate-body.",
 )
 @click.option(
     "--class",
@@ -301,6 +300,31 @@ def _link_inputs(
     show_default=True,
     help="Class (sinlod: local name or full IRI) of the things to link.",
 )
+@click.option(
+    "--level",
+    type=click.IntRange(0, 3),
+    default=None,
+    help="NUTS level to link to (default 3, the region of a city; 0 for countries).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    default=90.0,
+    show_default=True,
+    help="Score (0-100) a candidate needs to be a match.",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option(
+    "--accept",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Write matches scoring at least this into the CSV records (see --column).",
+)
+@click.option(
+    "--column",
+    default=None,
+    help="Record column --accept fills (default: the target, e.g. nuts); only empty cells.",
+)
 @reference_option
 @click.pass_context
 def link_suggest_command(
@@ -308,35 +332,67 @@ def link_suggest_command(
     sources: tuple[Path, ...],
     target: str,
     of_class: str,
+    level: int | None,
+    threshold: float,
+    fmt: str,
+    accept: float | None,
+    column: str | None,
     reference: Path | None,
 ) -> None:
-    """Suggest links for things that have none into TARGET, matching labels (CSV on stdout).
+    """Suggest links for things that have none into TARGET: scored, ambiguous cases flagged.
 
-    Labels match ignoring case and diacritics; review each suggestion before adding it to the
-    records.
+    Names are compared transliterated and fuzzily with every name the table gives a code (in
+    the EU languages); a place's country narrows its region and a postcode gives it. A
+    suggestion is a match only when no other code comes close; ambiguous ones list the
+    candidates for a person to decide.
 
     \b
     Example:
       sinlod link suggest data/records --target nuts
+      sinlod link suggest records/ --target country --class Organisation --format json
+      sinlod link suggest records/ --target nuts --accept 95     # fills the nuts column
     """
     import csv
     import io
+    import json
 
-    from sinlod.linking import suggest_links, target_named
+    from sinlod.linking import load_tables, suggest_links, target_named
+    from sinlod.linking.suggest import table_named
+    from sinlod.linking.writeback import write_back
     from sinlod.namespaces import PREFIXES
 
     cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
+    settings = settings_from(ctx)
     try:
         link_target = target_named(target)
+        tables = load_tables(reference or settings.data_dir / "reference")
+        quads, source_map, _ = _link_inputs(ctx, sources, None)
+        wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
+        found = suggest_links(
+            quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
+        )
+        written = {}
+        if accept is not None:
+            chosen = [s for s in found if s.status == "match" and s.score >= accept]
+            namespace = table_named(link_target.key).namespace  # codes, not the dataset
+            written = write_back(chosen, source_map, column or target, namespace)
     except SinlodError as exc:
         raise fail(exc) from exc
-    quads, _, index = _link_inputs(ctx, sources, reference)
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(["subject", "label", "target", "target_label"])
-    for s in suggest_links(quads, index, link_target, of_class=cls):
-        out.writerow([s.subject, s.label, s.target_iri, s.target_label])
-    click.echo(buffer.getvalue(), nl=False)
+    if fmt == "json":
+        click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
+    else:
+        buffer = io.StringIO()
+        out = csv.writer(buffer, lineterminator="\n")
+        header = ["subject", "label", "status", "score", "target", "target_label", "candidates"]
+        out.writerow(header)
+        for s in found:
+            candidates = " ".join(f"{c.code}:{c.score:.0f}" for c in s.candidates)
+            row = [s.subject, s.label, s.status, f"{s.score:.0f}", s.target_iri or ""]
+            out.writerow([*row, s.target_label or "", candidates])
+        click.echo(buffer.getvalue(), nl=False)
+    for path, n in written.items():
+        where = f"column {column or target}"
+        click.echo(f"{path}: {n} link{'s' * (n != 1)} written to {where}", err=True)
 
 
 @cli.command("convert")

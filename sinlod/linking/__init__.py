@@ -9,16 +9,15 @@ that have none yet. Neither needs the network, so both run in tests and in CI.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from sinlod.errors import InputError, SourceLocation
-from sinlod.linking.check import check_codes
+from sinlod.linking.check import TABLES, check_codes
+from sinlod.linking.suggest import MARGIN, THRESHOLD, Matcher, Query, Suggestion, table_named
 from sinlod.linking.tables import CodeTables, load_tables
 from sinlod.namespaces import PREFIXES
 from sinlod.sourcemap import SourceMap
@@ -100,61 +99,6 @@ def target_of(iri: str) -> LinkTarget | None:
     return None
 
 
-def fold(text: str) -> str:
-    """A label for matching: case and diacritics ignored, spacing normalised.
-
-    >>> fold("  Région de Bruxelles-Capitale ") == fold("region de bruxelles-capitale")
-    True
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.split())
-
-
-@dataclass
-class ReferenceIndex:
-    """Every concept of the reference snapshots, by IRI and by folded label."""
-
-    labels: dict[str, list[Literal]]
-    by_label: dict[str, set[str]]
-    files: list[Path]
-
-    def __contains__(self, iri: str) -> bool:
-        return iri in self.labels
-
-    def label(self, iri: str, lang: str = "en") -> str | None:
-        values = self.labels.get(iri, [])
-        for value in values:
-            if value.language == lang:
-                return value.value
-        return values[0].value if values else None
-
-
-def load_reference(directory: Path) -> ReferenceIndex:
-    """Read every ``*.ttl`` in ``directory``; a missing directory is an empty index.
-
-    Raises ``InputError`` naming the file and line for a snapshot that does not parse.
-    """
-    labels: dict[str, list[Literal]] = defaultdict(list)
-    by_label: dict[str, set[str]] = defaultdict(set)
-    files = sorted(directory.glob("*.ttl")) if directory.is_dir() else []
-    for path in files:
-        try:
-            triples = list(parse(path=str(path), format=RdfFormat.TURTLE))
-        except SyntaxError as exc:
-            raise InputError(f"{path}: not valid Turtle: {exc}") from exc
-        for t in triples:
-            if not isinstance(t.subject, NamedNode):
-                continue
-            iri = t.subject.value
-            if t.predicate.value in LABELS and isinstance(t.object, Literal):
-                labels[iri].append(t.object)
-                by_label[fold(t.object.value)].add(iri)
-            else:
-                labels.setdefault(iri, [])
-    return ReferenceIndex(dict(labels), dict(by_label), files)
-
-
 @dataclass(frozen=True)
 class LinkProblem:
     """A link into a closed code list whose target is not a code of its table, and why."""
@@ -195,27 +139,19 @@ def check_links(
     return out
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """A candidate link for a thing that has none into ``target`` yet."""
-
-    subject: str
-    label: str
-    target_iri: str
-    target_label: str
+#: Predicates whose value is a thing's postcode (an address may be the thing itself).
+POSTCODES = (PREFIXES["locn"] + "postCode", PREFIXES["schema"] + "postalCode")
 
 
-def suggest_links(
-    data: Iterable[Triple | Quad],
-    index: ReferenceIndex,
-    target: LinkTarget,
-    *,
-    of_class: str = PREFIXES["sinlod"] + "Place",
-) -> list[Suggestion]:
-    """Things of ``of_class`` without a link into ``target``, matched to snapshot labels."""
+def queries(
+    data: Iterable[Triple | Quad], target: LinkTarget, *, of_class: str, level: int | None
+) -> list[Query]:
+    """The things of ``of_class`` with no link into ``target``, with their names and context."""
     typed: set[str] = set()
     linked: set[str] = set()
     labels: dict[str, list[str]] = defaultdict(list)
+    country: dict[str, str] = {}
+    postcode: dict[str, str] = {}
     rdf_type = PREFIXES["rdf"] + "type"
     for t in _triples(data):
         if not isinstance(t.subject, NamedNode):
@@ -225,15 +161,48 @@ def suggest_links(
             typed.add(s)
         elif isinstance(o, NamedNode) and o.value.startswith(target.namespace):
             linked.add(s)
-        elif p in LABELS and isinstance(o, Literal):
+        if p in LABELS and isinstance(o, Literal):
             labels[s].append(o.value)
-    out = []
-    for subject in sorted(typed - linked):
-        for label in labels.get(subject, []):
-            for iri in sorted(index.by_label.get(fold(label), ())):
-                if iri.startswith(target.namespace):
-                    out.append(Suggestion(subject, label, iri, index.label(iri) or ""))
-    return sorted(set(out), key=lambda s: (s.subject, s.target_iri))
+        elif isinstance(o, NamedNode) and o.value.startswith(AUTHORITY + "country/"):
+            country.setdefault(s, o.value)
+        elif p in POSTCODES and isinstance(o, Literal):
+            postcode.setdefault(s, o.value)
+    return [
+        Query(s, tuple(labels[s]), country.get(s), postcode.get(s), level)
+        for s in sorted(typed - linked)
+        if labels.get(s)
+    ]
+
+
+def suggest_links(
+    data: Iterable[Triple | Quad],
+    tables: CodeTables,
+    target: LinkTarget,
+    *,
+    of_class: str = PREFIXES["sinlod"] + "Place",
+    level: int | None = None,
+    threshold: float = THRESHOLD,
+    margin: float = MARGIN,
+) -> list[Suggestion]:
+    """A scored suggestion (``match``, ``ambiguous`` or ``none``) for every thing of ``of_class``
+    without a link into ``target`` (``sinlod.linking.suggest``).
+
+    Raises ``InputError`` for a target with no offline table (Wikidata, CORDIS, GeoNames, the
+    authority place table) or whose table is missing from ``tables``: an empty answer would
+    look like "nothing to link".
+    """
+    try:
+        matcher = Matcher(tables, table_named(target.key))
+    except LookupError as exc:
+        served = ", ".join(t.key for t in TABLES)
+        raise InputError(
+            f"cannot suggest links into {target.title}: no offline table for it in "
+            f"{tables.directory} (suggest serves: {served})"
+        ) from exc
+    return [
+        matcher.suggest(q, threshold, margin)
+        for q in queries(data, target, of_class=of_class, level=level)
+    ]
 
 
 def target_named(key: str) -> LinkTarget:
@@ -250,11 +219,9 @@ __all__: Sequence[str] = (
     "CodeTables",
     "LinkProblem",
     "LinkTarget",
-    "ReferenceIndex",
+    "Query",
     "Suggestion",
     "check_links",
-    "fold",
-    "load_reference",
     "load_tables",
     "suggest_links",
     "target_named",

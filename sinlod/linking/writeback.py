@@ -1,0 +1,86 @@
+"""Write accepted link suggestions back into the steward's CSV records, as a column.
+
+The mapping then turns the column into links as it does for codes a steward typed (the shipped
+``places.csv`` has ``nuts`` and ``country`` columns with ``valueUrl`` templates). Only empty
+cells are filled: a code a person wrote is never overwritten, and a column that does not exist
+yet is added at the end. Each row is found through the conversion's source map (the row a thing
+came from), so nothing depends on how the thing's IRI was minted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from sinlod.errors import InputError
+from sinlod.linking.suggest import Suggestion
+from sinlod.sourcemap import SourceMap
+
+
+def write_back(
+    accepted: Iterable[Suggestion], source_map: SourceMap, column: str, namespace: str
+) -> dict[Path, int]:
+    """Fill ``column`` of each accepted thing's CSV row with its code; cells written per file.
+
+    Raises ``InputError`` when a thing's row is not in a CSV file (XLSX, JSON, RDF), naming it:
+    those formats are not rewritten.
+    """
+    by_file: dict[Path, dict[int, str]] = defaultdict(dict)
+    for s in accepted:
+        if s.target_iri is None:
+            continue
+        rows = [loc for loc in source_map.locate(f"<{s.subject}>") if loc.row is not None]
+        if not rows:
+            raise InputError(f"{s.subject}: no source row known, cannot write its link back")
+        where = rows[0]
+        path = Path(where.file)
+        if path.suffix.lower() != ".csv" or where.sheet is not None:
+            raise InputError(
+                f"{where.file}: --accept writes links back into CSV records only; "
+                "add them to this file by hand"
+            )
+        assert where.row is not None
+        by_file[path][where.row] = s.target_iri[len(namespace) :]
+    return {path: _fill(path, cells, column) for path, cells in sorted(by_file.items())}
+
+
+def _fill(path: Path, cells: dict[int, str], column: str) -> int:
+    """Set ``column`` in the records that start on the given lines, where it is empty."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count) if first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    for record in reader:
+        records.append((start, record))
+        start = reader.line_num + 1
+    if not records:
+        raise InputError(f"{path}: empty file, expected a header row")
+    header = records[0][1]
+    if column not in header:
+        header.append(column)
+    index = header.index(column)
+    written = 0
+    for line, record in records[1:]:
+        code = cells.get(line)
+        if code is None:
+            continue
+        record.extend([""] * (len(header) - len(record)))
+        if not record[index].strip():
+            record[index] = code
+            written += 1
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    for _, record in records:
+        if len(record) < len(header) and record:
+            record.extend([""] * (len(header) - len(record)))
+        writer.writerow(record)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return written
