@@ -27,6 +27,7 @@ from starlette.datastructures import UploadFile
 from sinlod.config import Settings
 from sinlod.errors import InputError
 from sinlod.minting import graph_iri
+from sinlod.rdf_guard import check_rdf
 from sinlod.server import writes
 from sinlod.server.deps import RequireToken, SettingsDep, StoreDep
 from sinlod.server.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_name, negotiate
@@ -138,6 +139,7 @@ def _triples(uploads: Sequence[Upload], base: str | None) -> list[ox.Triple]:
     """All uploaded triples; everything is parsed before anything is written."""
     triples: list[ox.Triple] = []
     for body, fmt in uploads:
+        check_rdf(body, fmt, f"the {fmt.name} body")
         try:
             triples += [q.triple for q in ox.parse(body, fmt, base_iri=base)]
         except SyntaxError as exc:

@@ -18,10 +18,10 @@ from typing import IO, BinaryIO, cast
 import pyoxigraph as ox
 
 from sinlod.errors import InputError, ReleaseLogProtected, SourceLocation, StoreError
+from sinlod.rdf_guard import check_rdf_file
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
-    read_releases,
     release_iri,
     release_quads,
     releases_graph,
@@ -31,8 +31,8 @@ QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 #: What a graph can be replaced with: triples (or quads, whose graph is ignored) or an RDF file.
 GraphContent = Iterable[ox.Triple] | Iterable[ox.Quad] | Path
 #: How a write changes the snapshot being built, given the published snapshot when it must carry
-#: over what it keeps itself, and the release log being built (only ``restore`` touches it);
-#: returns the graphs it replaced (None: any graph may have changed).
+#: over what it keeps itself, and a store for a whole new release log (only ``restore`` fills
+#: it); returns the graphs it replaced (None: any graph may have changed).
 Change = Callable[[ox.Store, ox.Store | None, ox.Store], Sequence[str] | None]
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
@@ -69,7 +69,8 @@ def build(
     info: ReleaseInfo | None,
     base: str,
     name: str,
-) -> Release | None:
+    previous: Release | None,
+) -> tuple[Release | None, list[ox.Quad]]:
     """Open the snapshot being built read-write, change it, and close it before it is published.
 
     The read-write handle must be gone (RocksDB closed, background work finished) before
@@ -80,7 +81,7 @@ def build(
     except (OSError, RuntimeError) as exc:
         raise StoreError(f"{path}: cannot create the next snapshot: {exc}") from exc
     try:
-        recorded = apply(w, change, carry, log, info, base, name)
+        recorded = apply(w, change, carry, log, info, base, name, previous)
         w.flush()
     except OSError as exc:  # pyoxigraph's storage errors; others come from the caller's data
         raise StoreError(f"{path}: write failed: {exc}") from exc
@@ -98,17 +99,18 @@ def apply(
     info: ReleaseInfo | None,
     base: str,
     name: str,
-) -> Release | None:
-    """Change ``w``, then add the release (if ``info``) to ``log``, the next release log."""
+    previous: Release | None,
+) -> tuple[Release | None, list[ox.Quad]]:
+    """Change ``w``; then (if ``info``) the release and its quads for the release log, counting
+    only the graphs that changed since ``previous``, the last release."""
     changed = change(w, carry, log)
     protect_release_log(w, base)
     if info is None:
-        return None
-    previous = read_releases(log, base)
-    counts = graph_counts(w, base, previous[-1] if previous else None, changed)
+        return None, []
+    counts = graph_counts(w, base, previous, changed)
     ended = datetime.now(UTC)
-    log.extend(release_quads(base, name, info, ended, counts, changed))
-    return Release(
+    quads = release_quads(base, name, info, ended, counts, changed)
+    release = Release(
         id=name,
         iri=release_iri(base, name),
         started=info.started or ended,
@@ -122,6 +124,7 @@ def apply(
         changed=None if changed is None else tuple(changed),
         comment=info.comment,
     )
+    return release, quads
 
 
 def protect_release_log(w: ox.Store, base: str) -> None:
@@ -183,6 +186,7 @@ def bulk_load(w: ox.Store, path: Path, *, to_graph: ox.NamedNode | None) -> None
         fmt = None
     if fmt is None:
         raise InputError(f"{path}: unknown RDF format (use .nt, .nq, .ttl, .trig, .rdf, .jsonld)")
+    check_rdf_file(path, fmt)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:

@@ -39,6 +39,7 @@ from rdflib.namespace import RDF, SH
 from sinlod.config import Settings
 from sinlod.errors import InputError, SourceLocation, StoreError
 from sinlod.namespaces import PREFIXES
+from sinlod.rdf_guard import check_rdf
 from sinlod.sourcemap import SourceMap
 from sinlod.validate import fast
 from sinlod.validate.fast import Declined, FastShapes, RawResult, compile_shapes
@@ -203,6 +204,7 @@ def _parse_file(path: Path, prefixes: dict[str, str]) -> list[ox.Quad]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    check_rdf(data, fmt, str(path))
     try:
         parser = ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())
         quads = list(parser)
