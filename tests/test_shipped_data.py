@@ -32,6 +32,8 @@ REFERENCE_GRAPH = ox.NamedNode("urn:sinlod:test:reference")
 PREFIXES = """
 PREFIX sinlod: <https://w3id.org/sinlod/def/>
 PREFIX roles: <https://w3id.org/sinlod/def/roles/>
+PREFIX status: <https://w3id.org/sinlod/def/project-status/>
+PREFIX eventtypes: <https://w3id.org/sinlod/def/event-types/>
 PREFIX project: <https://w3id.org/sinlod/id/project/>
 PREFIX organisation: <https://w3id.org/sinlod/id/organisation/>
 PREFIX event: <https://w3id.org/sinlod/id/event/>
@@ -439,6 +441,68 @@ def test_rresi_consortium_and_its_imprecise_counts(store: ox.Store) -> None:
         ("countryCount", "11", "more than ten", "15", "3"),
         ("participantCount", "201", "more than 200", "15", "3"),
     ]
+
+
+def test_announced_and_planned_events_are_planned_with_their_source_and_no_date(
+    store: ox.Store,
+) -> None:
+    """Seed 003 announces the summer school, seed 002 plans three missions: a status, no date."""
+    planned = rows(
+        store,
+        """SELECT ?event ?file {
+             ?event a sinlod:Event ; sinlod:status status:planned ; dct:source ?d .
+             ?d dct:identifier ?file
+             FILTER NOT EXISTS { ?event sinlod:startDate ?start } }""",
+    )
+    assert sorted(planned) == [
+        ("event/rresi-mission-den-haag", "002_a63c92e0568ee040.txt"),
+        ("event/rresi-mission-efeler-district", "002_a63c92e0568ee040.txt"),
+        ("event/rresi-mission-provincie-antwerpen", "002_a63c92e0568ee040.txt"),
+        ("event/sic-summer-school-2018", "003_0aeac98cd8d5014d.txt"),
+    ]
+    undated_and_not_planned = rows(
+        store,
+        """SELECT ?event { ?event a sinlod:Event
+             FILTER NOT EXISTS { ?event sinlod:startDate ?start }
+             FILTER NOT EXISTS { ?event sinlod:status status:planned } }""",
+    )
+    assert undated_and_not_planned == []
+
+
+def test_where_the_2018_summer_school_may_take_place(store: ox.Store) -> None:
+    """The source says "in San Sebastien or Samsun": two possible places, no location."""
+    possible = rows(
+        store,
+        """SELECT ?place ?project ?name {
+             event:sic-summer-school-2018 sinlod:possibleLocation ?place ;
+               sinlod:partOfProject ?project ; dct:type eventtypes:summer-school ;
+               skos:prefLabel ?name }""",
+    )
+    assert sorted(possible) == [
+        ("place/samsun", "project/sic", "SIC Summer School in San Sebastien or Samsun"),
+        ("place/san-sebastian", "project/sic", "SIC Summer School in San Sebastien or Samsun"),
+    ]
+    assert not ask(
+        store,
+        """ASK { event:sic-summer-school-2018 ?p ?place
+                 FILTER (?p IN (sinlod:location, sinlod:venue, sinlod:startDate)) }""",
+    )
+
+
+def test_rresi_plans_three_missions_to_the_places_the_source_names(store: ox.Store) -> None:
+    missions = rows(
+        store,
+        """SELECT ?place ?name {
+             ?event sinlod:partOfProject project:rresi ; dct:type eventtypes:mission ;
+                    sinlod:status status:planned ; sinlod:location ?place ;
+                    skos:prefLabel ?name FILTER (LANG(?name) = "nl") }""",
+    )
+    assert sorted(missions) == [
+        ("place/den-haag", "sociaal economische missie naar Den Haag"),
+        ("place/efeler-district", "sociaal economische missie naar het Efeler-district in Turkije"),
+        ("place/provincie-antwerpen", "sociaal economische missie naar provincie Antwerpen"),
+    ]
+    assert rows(store, "SELECT ?n { project:rresi sinlod:missionCount ?n }") == [("3",)]
 
 
 def test_practice_cases_presented_at_the_brussels_conference(store: ox.Store) -> None:
