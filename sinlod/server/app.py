@@ -36,6 +36,7 @@ from sinlod.server.cache import QueryCache
 from sinlod.server.deps import StoreDep, write_tokens
 from sinlod.server.limits import BodyLimit
 from sinlod.server.templating import STATIC
+from sinlod.server.urls import redirect_slashes_for_reads
 from sinlod.store import Release, Store
 
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     for module in (sparql, graph_store, resources, catalog, releases, pages):
         app.include_router(module.router)
     query_route.install(app.router.routes)
+    redirect_slashes_for_reads(app.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/metrics", metrics.metrics, methods=["GET"], include_in_schema=False)
     return app

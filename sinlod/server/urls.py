@@ -8,6 +8,10 @@ IRIs under the base (or under the fixed ontology namespace) are linked back to t
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.datastructures import URL
+from starlette.responses import RedirectResponse
+from starlette.routing import Match, Router
+from starlette.types import Receive, Scope, Send
 
 from sinlod.config import Settings
 from sinlod.namespaces import DEFAULT_BASE
@@ -57,3 +61,27 @@ def alternate_url(path: str, extension: str, name: str) -> str:
     '/def/?format=turtle'
     """
     return f"{path}?format={name}" if path.endswith("/") else f"{path}.{extension}"
+
+
+def redirect_slashes_for_reads(router: Router) -> None:
+    """Starlette answers a path that only differs from a route by a trailing ``/`` with a 307 to
+    the other spelling, for every method: ``POST /sparql/`` or ``PUT /graph-store/`` were
+    redirected, and a 307 makes a client resend its body (and token) to wherever ``Location``
+    points. Only ``GET`` and ``HEAD`` are redirected now, and only to a route that answers them;
+    every other method gets the app's 404.
+    """
+    router.redirect_slashes = False
+    not_found = router.not_found
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "/")
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and path != "/":
+            other = dict(scope)
+            other["path"] = scope["path"].rstrip("/") if path.endswith("/") else scope["path"] + "/"
+            for route in router.routes:
+                if route.matches(other)[0] is Match.FULL:
+                    await RedirectResponse(str(URL(scope=other)))(scope, receive, send)
+                    return
+        await not_found(scope, receive, send)
+
+    router.default = default
