@@ -50,7 +50,7 @@ from sinlod.store.layout import FORMAT_VERSION, StoreDirectory
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
-    read_releases,
+    ReleaseLog,
     releases_graph,
 )
 from sinlod.store.stats import Stats, compute_stats
@@ -108,7 +108,7 @@ class Store:
         self._copy_state = "off" if directory is None or memory_copy_max_quads <= 0 else "empty"
         self._copy_done = threading.Condition(self._lock)
         #: The release log of the published snapshot, read when first asked for.
-        self._log: ox.Store | None = None
+        self._log: ReleaseLog | None = ReleaseLog(b"", base_iri) if directory is None else None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ class Store:
         log_graph = ox.NamedNode(releases_graph(self.base_iri))
 
         def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
-            w.remove_graph(log_graph)  # its quads are in ``log`` already: see ``_read_log``
+            w.remove_graph(log_graph)  # the next log starts from it: see ``_read_log``
             return None
 
         log.info("%s: moving the release log out of the data (store format 1 -> 2)", self.path)
@@ -355,33 +355,35 @@ class Store:
 
     def releases(self) -> list[Release]:
         """The release log, oldest first."""
-        return read_releases(self.release_log(), self.base_iri)
+        return self._current_log().releases()
 
     def release_log(self) -> ox.Store:
         """The release log of the published snapshot as a pyoxigraph store (PROV-O and DCAT-AP in
         the graph ``{base}graph/releases``), for reading and serialising. Do not write to it."""
+        return self._current_log().store()
+
+    def _current_log(self) -> ReleaseLog:
         with self._lock:
             if self._log is None:
                 self._log = self._read_log(self._name, self._snapshot)
             return self._log
 
-    def _read_log(self, name: str | None, snapshot: ox.Store) -> ox.Store:
+    def _read_log(self, name: str | None, snapshot: ox.Store) -> ReleaseLog:
         """The log file of snapshot ``name``, or for a format-1 snapshot its releases graph."""
-        log = ox.Store()
         if self._dir is None or name is None:
-            return log
+            return ReleaseLog(b"", self.base_iri)
         path = self._dir.log_path(name)
         if path.is_file():
             try:
-                log.extend(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
+                log = ReleaseLog(path.read_bytes(), self.base_iri)
+                log.store()  # parse now: a damaged file is the store's error, said here
             except (OSError, SyntaxError) as exc:
                 raise StoreError(
                     f"{self._dir.root}: corrupt release log {path.name}: {exc}"
                 ) from exc
             return log
         g = ox.NamedNode(releases_graph(self.base_iri))
-        log.extend(snapshot.quads_for_pattern(None, None, None, g))
-        return log
+        return ReleaseLog.of(snapshot.quads_for_pattern(None, None, None, g), self.base_iri)
 
     def stats(self) -> Stats:
         return compute_stats(self._reader(), self.base_iri, self._name)
@@ -508,11 +510,10 @@ class Store:
 
         def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
             bulk_load(w, source, to_graph=None)
-            log.clear()
             split_release_log(w, log, self.base_iri)
             return None
 
-        self._write(change, None, rebuild=lambda base: True)
+        self._write(change, None, rebuild=lambda base: True, new_log=True)
         return len(self._snapshot) + len(self.release_log())
 
     def _write(
@@ -521,44 +522,47 @@ class Store:
         info: ReleaseInfo | None,
         *,
         rebuild: Callable[[ox.Store], bool] = lambda base: False,
+        new_log: bool = False,
     ) -> Release | None:
         """Run ``change`` on a new snapshot and publish it, under the write lock.
 
         The new snapshot starts as a checkpoint of the published one, or empty when ``rebuild``
-        says so; ``change`` then gets the published snapshot to carry over what it keeps.
+        says so; ``change`` then gets the published snapshot to carry over what it keeps. The
+        new release log is the published one plus this write's release, or with ``new_log``
+        exactly what ``change`` put in the store it is given for it (a restore).
         """
         if self._read_only:
             raise StoreError(f"{self._dir.root if self._dir else 'store'}: opened read-only")
         if info is not None and info.started is None:
             info = dataclasses.replace(info, started=datetime.now(UTC))
         if self._dir is None:
-            return self._write_memory(change, info, rebuild)
+            return self._write_memory(change, info, rebuild, new_log)
         with self._dir.write_lock(self._lock_timeout):
             self._dir.remove_abandoned()
             current = self._dir.current()
             name = self._dir.new_snapshot_name()
             building = self._dir.building_path(name)
-            log = ox.Store()
             try:
                 base = None
+                previous = ReleaseLog(b"", self.base_iri)
                 if current is not None:
+                    mine = current == self._name
                     base = (
                         self._snapshot
-                        if current == self._name
+                        if mine
                         else ox.Store.read_only(str(self._dir.snapshot_path(current)))
                     )
-                    previous = (
-                        self.release_log()
-                        if current == self._name
-                        else self._read_log(current, base)
-                    )
-                    log.extend(previous.quads_for_pattern(None, None, None, None))
+                    previous = self._current_log() if mine else self._read_log(current, base)
                 carry = base if base is not None and rebuild(base) else None
                 if base is not None and carry is None:
                     base.backup(str(building))
-                recorded = build(str(building), change, carry, log, info, self.base_iri, name)
+                sink = ox.Store()
+                recorded, quads = build(
+                    str(building), change, carry, sink, info, self.base_iri, name, previous.last()
+                )
                 del base, carry
-                write_log(self._dir.log_path(name), log)
+                log = _next_log(previous, sink, recorded, quads, new_log)
+                write_log(self._dir.log_path(name), log.data)
                 self._dir.commit(name)
                 if self._dir.format_version() < FORMAT_VERSION:
                     self._dir.upgrade_format()
@@ -569,11 +573,18 @@ class Store:
                     raise StoreError(f"{self._dir.root}: write failed: {exc}") from exc
                 raise
             self._load_current()
+            with self._lock:
+                if self._name == name:
+                    self._log = log  # already parsed as far as it was: no need to read the file
             self._dir.prune()
             return recorded
 
     def _write_memory(
-        self, change: Change, info: ReleaseInfo | None, rebuild: Callable[[ox.Store], bool]
+        self,
+        change: Change,
+        info: ReleaseInfo | None,
+        rebuild: Callable[[ox.Store], bool],
+        new_log: bool,
     ) -> Release | None:
         with self._lock:
             new = ox.Store()
@@ -582,12 +593,29 @@ class Store:
                 new.extend(self._snapshot.quads_for_pattern(None, None, None, None))
             self._memory_sequence += 1
             name = f"{self._memory_sequence:06d}-memory"
-            log = ox.Store()
-            log.extend(self.release_log().quads_for_pattern(None, None, None, None))
-            recorded = apply(new, change, carry, log, info, self.base_iri, name)
+            previous, sink = self._current_log(), ox.Store()
+            recorded, quads = apply(
+                new, change, carry, sink, info, self.base_iri, name, previous.last()
+            )
+            log = _next_log(previous, sink, recorded, quads, new_log)
             self._snapshot, self._name, self._log = new, name, log
             self._modified = datetime.now(UTC)
             return recorded
+
+
+def _next_log(
+    previous: ReleaseLog,
+    sink: ox.Store,
+    recorded: Release | None,
+    quads: list[ox.Quad],
+    new_log: bool,
+) -> ReleaseLog:
+    """The release log of the snapshot a write publishes."""
+    if new_log:
+        return ReleaseLog.of(sink.quads_for_pattern(None, None, None, None), previous.base)
+    if recorded is None:
+        return previous
+    return previous.appended(quads, recorded)
 
 
 def _graph_name(iri: str) -> ox.NamedNode:
@@ -632,10 +660,10 @@ def _memory_copy(snapshot: ox.Store) -> ox.Store:
     return copy
 
 
-def write_log(path: Path, log: ox.Store) -> None:
+def write_log(path: Path, data: bytes) -> None:
     """Write a snapshot's release log, durably, before ``CURRENT`` may name the snapshot."""
     with open(path, "wb") as f:
-        log.dump(f, ox.RdfFormat.N_QUADS)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
 

@@ -17,6 +17,7 @@ Terms that PROV-O, DCAT and SPDX do not have are in the sinlod namespace (``sinl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -396,3 +397,51 @@ def release_triples(log: ox.Store, base: str, release_id: str | None = None) -> 
         if isinstance(q.subject, ox.NamedNode)
         and (q.subject.value == r or q.subject.value.startswith(r + "/") or q.subject in agents)
     ]
+
+
+class ReleaseLog:
+    """One snapshot's release log: N-Quads bytes that never change, parsed when first read.
+
+    A write makes the next log by appending its release to these bytes (and to the parsed list of
+    releases, when known) instead of copying and re-reading a store: the log grows with every
+    write, and a write's cost must not grow with it.
+    """
+
+    def __init__(self, data: bytes, base: str, releases: list[Release] | None = None) -> None:
+        self.data = data
+        self.base = base
+        self._releases = releases
+        self._store: ox.Store | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, quads: Iterable[ox.Quad], base: str) -> ReleaseLog:
+        return cls(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"", base)
+
+    def store(self) -> ox.Store:
+        """The log as a pyoxigraph store (the graph ``{base}graph/releases``); do not write."""
+        with self._lock:
+            if self._store is None:
+                store = ox.Store()
+                if self.data:
+                    store.extend(ox.parse(self.data, ox.RdfFormat.N_QUADS))
+                self._store = store
+            return self._store
+
+    def releases(self) -> list[Release]:
+        """Every release, oldest first (a new list each call)."""
+        if self._releases is None:
+            found = read_releases(self.store(), self.base)
+            with self._lock:
+                self._releases = found
+        return list(self._releases)
+
+    def last(self) -> Release | None:
+        found = self.releases()
+        return found[-1] if found else None
+
+    def appended(self, quads: Sequence[ox.Quad], release: Release) -> ReleaseLog:
+        """The next log: these bytes, then the release's quads."""
+        more = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+        known = None if self._releases is None else [*self._releases, release]
+        return ReleaseLog(self.data + more, self.base, known)
