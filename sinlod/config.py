@@ -69,6 +69,12 @@ class Settings:
         " it when the release has at most this many quads (0: always query the store on disk)."
         " Queries run 2-5 times faster; it costs about 0.5 KB of RAM per quad and worker.",
     )
+    union_default_graph: bool = _setting(
+        True,
+        "A SPARQL query's default graph is the union of all graphs (sd:UnionDefaultGraph); off,"
+        " it is the store's own default graph, as in plain SPARQL 1.1 (fill it with"
+        " /graph-store?default).",
+    )
     query_timeout: float = _setting(10.0, "Seconds a SPARQL query may run before it is stopped.")
     worker_memory_limit: int = _setting(
         3000,

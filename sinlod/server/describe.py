@@ -72,7 +72,8 @@ class Description:
 
 def exists(store: Store, iri: str) -> bool:
     """True when the store says anything about ``iri`` (it is the subject of a triple)."""
-    return bool(store.query(f"ASK {{ <{_checked(iri)}> ?p ?o }}"))
+    # Every graph, whatever the endpoint's default graph is (setting union_default_graph).
+    return bool(store.query(f"ASK {{ <{_checked(iri)}> ?p ?o }}", union_default_graph=True))
 
 
 def describe(store: Store, iri: str) -> Description:
@@ -98,7 +99,7 @@ def describe(store: Store, iri: str) -> Description:
 
 
 def _construct(store: Store, query: str) -> bytes:
-    results = store.query(query)
+    results = store.query(query, union_default_graph=True)  # all graphs, in either mode
     assert isinstance(results, ox.QueryTriples)
     nt = bytes(results.serialize(format=ox.RdfFormat.N_TRIPLES) or b"")
     del results

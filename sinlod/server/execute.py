@@ -140,6 +140,8 @@ class QueryRequest:
     accept: str | None = None
     format: str | None = None
     base_iri: str | None = None
+    #: The default graph is the union of all graphs (setting ``union_default_graph``).
+    union_default_graph: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ def _store_query(store: Store, request: QueryRequest) -> Any:
         request.query,
         default_graph=list(request.default_graphs) or None,
         named_graphs=list(request.named_graphs) or None,
+        union_default_graph=request.union_default_graph,
         base_iri=request.base_iri,
     )
 
@@ -280,7 +283,11 @@ def _pattern(toks: Sequence[Token], i: int) -> int | None:
     return j + 1
 
 
-@functools.lru_cache(maxsize=4096)
+#: Longer queries are never run inline (and never cached by ``streams``: 4096 entries of at most
+#: this size bound its memory to 16 MB).
+STREAMING_MAX_CHARS = 4096
+
+
 def streams(query: str) -> bool:
     """Whether ``query`` provably writes output all along: it may then run on the event loop.
 
@@ -301,6 +308,11 @@ def streams(query: str) -> bool:
     >>> streams("SELECT * { <http://e/a> ?p ?o . ?o ?q ?r }")
     False
     """
+    return len(query) <= STREAMING_MAX_CHARS and _streams(query)
+
+
+@functools.lru_cache(maxsize=4096)
+def _streams(query: str) -> bool:
     toks = list(tokens(query))
     i, n = 0, len(toks)
     while i < n and toks[i].is_keyword("PREFIX", "BASE"):

@@ -3,8 +3,10 @@
 Spec: https://www.w3.org/TR/sparql11-http-rdf-update/. ``?graph=IRI`` names a graph (indirect
 identification); ``?default`` is the store's own default graph. In sinlod that graph is normally
 empty: published data lives in named graphs, and SPARQL *queries* see their union as the default
-graph (DESIGN.md 5). The Graph Store Protocol works on stored graphs, as Oxigraph's own server
-does, so ``GET ?default`` returns only what was put into the default graph itself.
+graph (DESIGN.md 5), unless ``union_default_graph`` is off: then queries see this graph as their
+default graph, as in plain SPARQL 1.1. The Graph Store Protocol works on stored graphs, as
+Oxigraph's own server does, so ``GET ?default`` returns only what was put into the default graph
+itself. The release log is not a graph of the store (``sinlod.store``): see ``/releases``.
 
 GET and HEAD are open; PUT, POST and DELETE need the bearer token. Every write is one atomic store
 write. POST without a graph creates a graph named after a hash of its content (the same upload

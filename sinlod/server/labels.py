@@ -116,7 +116,7 @@ def build(store: Store, base_iri: str) -> LabelIndex:
         prefix=base_iri + "id/", labels=" ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     )
     entries: dict[str, Entry] = {}
-    for row in _rows(store.query(query)):
+    for row in _rows(store.query(query, union_default_graph=True)):  # all graphs, either mode
         subject, type_, label = row
         entry = entries.setdefault(subject.value, Entry(subject.value))
         entry.types.add(type_.value)

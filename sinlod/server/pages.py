@@ -40,7 +40,7 @@ from sinlod.server.labels import (
 from sinlod.server.negotiation import DOCUMENT_FORMATS, HTML_FORMAT
 from sinlod.server.problems import NotFound
 from sinlod.server.templating import STATIC, render
-from sinlod.server.urls import ONTOLOGY_BASE, alternate_url, local_url, server_root
+from sinlod.server.urls import ONTOLOGY_BASE, alternate_url, link_for, server_root
 from sinlod.server.views import RDF_TYPE, build
 from sinlod.store import Release, Store
 
@@ -126,7 +126,7 @@ def labels_of(store: Store, terms: set[str]) -> dict[str, dict[str, str]]:
     props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     query = f"SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }} VALUES ?p {{ {props} }} ?t ?p ?l }}"
     labels: dict[str, dict[str, str]] = {}
-    results = store.query(query)
+    results = store.query(query, union_default_graph=True)  # all graphs, in either mode
     assert isinstance(results, ox.QuerySolutions)
     for row in results:
         label = row["l"]
@@ -269,9 +269,9 @@ def sentence_case(label: str) -> str:
 
 def _links(
     entries: list[Entry], lang: str, request: Request, settings: Settings
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str | None]]:
     root = server_root(request, settings)
-    return [(e.label(lang), local_url(e.iri, root, settings) or e.iri) for e in entries]
+    return [(e.label(lang), link_for(e.iri, root, settings)) for e in entries]
 
 
 def _class_rows(store: Store, counts: dict[str, int], lang: str) -> list[tuple[str, str, int]]:
@@ -385,9 +385,9 @@ def ontology_page(request: Request, settings: Settings, doc: Overview, lang: str
         if f != HTML_FORMAT
     ]
 
-    def local(iri: str) -> str:
-        """Own terms link to this server's page; others to where they live."""
-        return local_url(iri, root, settings) or iri
+    def local(iri: str) -> str | None:
+        """Own terms link to this server's page; others to where they live (http(s) only)."""
+        return link_for(iri, root, settings)
 
     def compact(iri: str) -> str:
         """``org:Organization`` rather than the full IRI, for the prefixes sinlod declares."""

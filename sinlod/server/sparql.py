@@ -187,6 +187,8 @@ async def answer_query(
     checked = check_remote(query.query, settings.service_allowlist, query.base_iri, update=False)
     if checked is not query.query:
         query = dataclasses.replace(query, query=checked)
+    if not settings.union_default_graph:  # strict: the store's own default graph (SPARQL 1.1)
+        query = dataclasses.replace(query, union_default_graph=False)
     key = _cache_key(query)
     out = {"Vary": "Accept"}
     if key is not None:
@@ -283,8 +285,7 @@ _SD = """
 @prefix dct: <http://purl.org/dc/terms/> .
 <{endpoint}> a sd:Service ;
   sd:endpoint <{endpoint}> ;
-  sd:supportedLanguage {languages} ;
-  sd:feature {features} ;
+  sd:supportedLanguage {languages} ;{features}
   sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML,
     formats:SPARQL_Results_CSV, formats:SPARQL_Results_TSV, formats:Turtle, formats:N-Triples,
     formats:JSON-LD, formats:RDF_XML, formats:N-Quads, formats:TriG ;
@@ -295,18 +296,18 @@ _SD = """
 
 def _service_turtle(endpoint: str, settings: Settings) -> str:
     """Only what this server really does: Update only with a token, federation only to allowed
-    hosts."""
+    hosts, the union default graph only when ``union_default_graph`` is on."""
     languages = ["sd:SPARQL11Query"] + (
         ["sd:SPARQL11Update"] if deps.writes_enabled(settings) else []
     )
-    features = ["sd:UnionDefaultGraph"]
+    features = ["sd:UnionDefaultGraph"] if settings.union_default_graph else []
     if settings.service_allowlist:
         features.append("sd:BasicFederatedQuery")
     title = str(Literal(settings.dataset_title))  # quoted and escaped by Oxigraph
     return _SD.format(
         endpoint=endpoint,
         languages=", ".join(languages),
-        features=", ".join(features),
+        features=f"\n  sd:feature {', '.join(features)} ;" if features else "",
         title=title,
     )
 
