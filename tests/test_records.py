@@ -200,6 +200,77 @@ def test_unknown_suffix_and_missing_file() -> None:
         list(read_records(READERS / "nope.csv", display_name="r/nope.csv"))
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("t.csv", b"", "a header row"),
+        ("t.csv", b"\xef\xbb\xbf", "a header row"),
+        ("t.tsv", b"\xef\xbb\xbf\r\n \t\n", "a header row"),
+        ("t.json", b" \n", "a JSON array of objects"),
+        ("t.jsonl", b"\n\n", "one JSON object per line"),
+        ("t.yaml", b"\xef\xbb\xbf", "a YAML list of records"),
+        ("t.xlsx", b"", "an XLSX workbook"),
+    ],
+)
+def test_an_empty_file_is_an_input_error_naming_it(
+    tmp_path: Path, name: str, data: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    message = f"r/{name}: empty file, expected {expected}"
+    with pytest.raises(InputError) as info:
+        table_names(path, display_name=f"r/{name}")
+    assert str(info.value) == message
+    with pytest.raises(InputError) as info:
+        list(read_records(path, display_name=f"r/{name}"))
+    assert str(info.value) == message
+
+
+def test_emptiness_is_judged_in_the_files_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(" \n\n", encoding="utf-16")
+    with pytest.raises(InputError, match="^t.csv: empty file, expected a header row$"):
+        table_names(path, display_name="t.csv", encoding="utf-16")
+    with pytest.raises(InputError, match="^t.csv: empty file, expected a header row$"):
+        list(read_records(path, display_name="t.csv", encoding="utf-16"))
+
+
+def test_content_after_a_long_run_of_blank_lines_is_not_empty(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n" * 100_000 + b"id\nada\n")
+    assert rows(path) == [(100_002, {"id": "ada"})]
+
+
+def test_a_header_without_rows_and_an_empty_array_are_empty_tables(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,name\n", encoding="utf-8")
+    (tmp_path / "t.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text("[]\n", encoding="utf-8")
+    for name in ("t.csv", "t.json", "t.yaml"):
+        assert rows(tmp_path / name) == []
+
+
+def test_xlsx_empty_sheet_and_empty_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "people"
+    book.create_sheet("events")
+    book.save(path)
+    with pytest.raises(InputError) as info:
+        table_names(path, display_name="book.xlsx")
+    assert str(info.value) == "book.xlsx: empty workbook, expected a sheet with a header row"
+
+    book["people"].append(["id"])
+    book["people"].append(["ada"])
+    book.save(path)
+    with pytest.raises(InputError) as info:
+        table_names(path, display_name="book.xlsx")
+    assert str(info.value) == "book.xlsx[events]: empty sheet, expected a header row"
+    assert table_names(path, sheet="people", display_name="book.xlsx") == ["people"]
+    with pytest.raises(InputError) as info:
+        list(read_records(path, display_name="book.xlsx"))
+    assert str(info.value) == "book.xlsx[events]: empty sheet, expected a header row"
+
+
 def test_scalar_text() -> None:
     assert scalar_text(2019.0) == "2019"
     assert scalar_text(False) == "false"

@@ -4,10 +4,16 @@
 file cannot be read at all (missing, undecodable, not a workbook) and ``RecordError`` with the
 parser's line and column when the file's syntax is broken part-way; problems with one row that
 do not stop reading (a row with more cells than the header) travel on ``Record.problems``.
+
+An empty file (no bytes, only a byte-order mark, only whitespace; for XLSX a sheet without a
+non-empty row) is an ``InputError`` that says so. ``table_names`` checks this when a conversion
+is planned, before any record is read: otherwise the table would read as having no rows, and
+the user would see every reference to its rows fail instead of the one thing that is wrong.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +55,16 @@ SUFFIXES: dict[str, str] = {
 }
 
 
+#: What each reader expects a file to begin with, for the message about an empty file.
+EXPECTED: dict[str, str] = {
+    "csv": "a header row",
+    "xlsx": "an XLSX workbook",
+    "json": "a JSON array of objects",
+    "jsonl": "one JSON object per line",
+    "yaml": "a YAML list of records",
+}
+
+
 def format_of(path: Path, display_name: str | None = None) -> str:
     """The reader kind for ``path``, or ``InputError`` naming the suffixes sinlod reads."""
     kind = SUFFIXES.get(path.suffix.lower())
@@ -84,6 +100,7 @@ def read_records(
     """
     name = display_name or str(path)
     kind = format_of(path, name)
+    check_not_empty(path, name, encoding=None if kind == "xlsx" else encoding)
     if kind == "csv":
         from sinlod.records.from_csv import read_csv
 
@@ -108,20 +125,64 @@ def read_records(
 
 
 def table_names(
-    path: Path, *, sheet: str | None = None, display_name: str | None = None
+    path: Path,
+    *,
+    sheet: str | None = None,
+    display_name: str | None = None,
+    encoding: str | None = None,
 ) -> list[str]:
-    """The tables a file holds: its stem, or for XLSX its sheet names (or just ``sheet``)."""
+    """The tables a file holds: its stem, or for XLSX its sheet names (or just ``sheet``).
+
+    Raises ``InputError`` for an empty file or, for XLSX, an empty sheet among those chosen
+    (see ``check_not_empty``): a conversion plans with this, before it reads any record.
+    """
     name = display_name or str(path)
-    if format_of(path, name) == "xlsx":
-        from sinlod.records.from_xlsx import sheet_names
+    kind = format_of(path, name)
+    check_not_empty(path, name, encoding=None if kind == "xlsx" else encoding)
+    if kind == "xlsx":
+        from sinlod.records.from_xlsx import check_sheets_not_empty, sheet_names
 
         names = sheet_names(path, name)
-        if sheet is None:
-            return names
-        if sheet not in names:
+        if sheet is not None and sheet not in names:
             raise InputError(f'{name}: no sheet "{sheet}"; the workbook has: {", ".join(names)}')
-        return [sheet]
+        chosen = names if sheet is None else [sheet]
+        check_sheets_not_empty(path, name, chosen, whole_workbook=sheet is None)
+        return chosen
     return [path.stem]
+
+
+#: How much of a file ``check_not_empty`` reads at a time; a file with content stops at the first.
+_CHUNK = 1 << 16
+
+
+def check_not_empty(path: Path, display_name: str, *, encoding: str | None = None) -> None:
+    """``InputError`` "FILE: empty file, expected ..." when the file holds no content at all.
+
+    Empty means no bytes, only a UTF-8 byte-order mark, or only whitespace (decoded with
+    ``encoding``, UTF-8 by default, so a UTF-16 file of spaces is empty too). Reads only until
+    the first character that is not whitespace. A file that cannot be opened raises the same
+    ``InputError`` as the readers do.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp(), "events.csv")
+    >>> _ = p.write_bytes(b"\\xef\\xbb\\xbf \\r\\n")
+    >>> check_not_empty(p, "records/events.csv")
+    Traceback (most recent call last):
+    ...
+    sinlod.errors.InputError: records/events.csv: empty file, expected a header row
+    """
+    kind = format_of(path, display_name)
+    try:
+        decoder = codecs.getincrementaldecoder(encoding or "utf-8-sig")(errors="replace")
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {encoding!r} (see --encoding)") from exc
+    with readable(display_name), path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            if decoder.decode(chunk).replace("\ufeff", "").strip():
+                return
+        if decoder.decode(b"", final=True).replace("\ufeff", "").strip():
+            return
+    raise InputError(f"{display_name}: empty file, expected {EXPECTED[kind]}")
 
 
 @contextlib.contextmanager

@@ -90,6 +90,8 @@ def _rows(stream: TextIO, name: str, delimiter: str | None) -> Iterator[Record]:
             yield _record(cells, header, width, SourceLocation(name, start))
     except csv.Error as exc:
         raise RecordError(f"not readable as CSV: {exc}", SourceLocation(name, line + 1)) from exc
+    if header is None:  # only blank lines (in an encoding the early check did not know)
+        raise InputError(f"{name}: empty file, expected a header row")
 
 
 def _record(cells: list[str], header: tuple[str, ...], width: int, where: SourceLocation) -> Record:

@@ -43,6 +43,35 @@ def sheet_names(path: Path, display_name: str) -> list[str]:
         book.close()
 
 
+def check_sheets_not_empty(
+    path: Path, display_name: str, sheets: list[str], *, whole_workbook: bool
+) -> None:
+    """``InputError`` naming the first of ``sheets`` that has no non-empty row.
+
+    When every sheet of the workbook is empty (``whole_workbook``), the message is about the
+    workbook. Reads each sheet only up to its first non-empty row.
+    """
+    book = _open(path, display_name)
+    try:
+        empty = [name for name in sheets if _first_row(book[name]) is None]
+    finally:
+        book.close()
+    if whole_workbook and empty and len(empty) == len(sheets):
+        raise InputError(f"{display_name}: empty workbook, expected a sheet with a header row")
+    if empty:
+        raise InputError(f"{display_name}[{empty[0]}]: empty sheet, expected a header row")
+
+
+def _first_row(ws: Any) -> list[str | None] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in ws.iter_rows(values_only=True):
+            cells = [scalar_text(v) for v in row]
+            if any(c is not None for c in cells):
+                return cells
+    return None
+
+
 def read_xlsx(path: Path, display_name: str, *, sheet: str | None = None) -> Iterator[Record]:
     """Yield the records of one sheet, or of every sheet in order. See ``read_records``."""
     book = _open(path, display_name)
@@ -75,6 +104,8 @@ def _sheet_records(ws: Any, display_name: str, sheet: str) -> Iterator[Record]:
             for column in header[len(cells) :]:
                 values[column] = None
             yield Record(values, SourceLocation(display_name, number, None, sheet), header)
+    if header is None:
+        raise InputError(f"{display_name}[{sheet}]: empty sheet, expected a header row")
 
 
 def _header(cells: list[str | None]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from sinlod.errors import RecordError, SourceLocation
+from sinlod.errors import InputError, RecordError, SourceLocation
 from sinlod.records import Record, decode, read_bytes
 from sinlod.records.from_json import flat_record
 
@@ -25,8 +25,8 @@ def read_yaml(path: Path, display_name: str, *, encoding: str | None = None) -> 
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
-        if root is None:
-            return
+        if root is None:  # comments only: no records, and not an empty list either
+            raise InputError(f"{display_name}: no YAML document, expected a YAML list of records")
         if not isinstance(root, yaml.SequenceNode):
             raise RecordError(
                 "expected a YAML list of records",
