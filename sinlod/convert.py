@@ -217,7 +217,13 @@ class _Pipeline:
         for source in self.sources:
             kind = format_of(source.path, source.display)
             xlsx = kind == "xlsx"
-            for name in table_names(source.path, sheet=sheet, display_name=source.display):
+            names = table_names(
+                source.path,
+                sheet=sheet,
+                display_name=source.display,
+                encoding=self.options["encoding"],
+            )
+            for name in names:
                 table = mappings.get(name)
                 if table is None:
                     label = f"{source.display}[{name}]" if xlsx else source.display

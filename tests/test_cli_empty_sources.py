@@ -175,3 +175,15 @@ def test_an_empty_table_is_not_an_empty_file(steward: Path) -> None:
     assert result.exit_code == 1
     assert "empty" not in result.stderr
     assert 'but events has no record with id "sic-conference-cities-regions-2018"' in result.stderr
+
+
+def test_emptiness_is_judged_in_the_encoding_given(steward: Path) -> None:
+    """Blank lines in UTF-16 are an empty file too, with ``convert --encoding utf-16``."""
+    for path in (steward / "records").glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(" \n\n" if path.stem == "events" else text, encoding="utf-16")
+    result = run_cli(["convert", "records", "--encoding", "utf-16"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: records/events.csv: empty file, expected a header row\n",
+    )
