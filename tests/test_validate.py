@@ -160,9 +160,10 @@ def test_reference_outside_the_vocabularies_is_a_violation(settings: Settings) -
         t(org, SKOS + "prefLabel", ox.Literal("DRIFT", language="en")),
         t(org, DEF + "country", n("http://publications.europa.eu/resource/authority/country/XXX")),
     ]
+    # one finding for the cell: the reference-table check's, which replaces sh:class's
     [finding] = validate_triples(triples, settings).findings
-    assert finding.constraint == "sh:ClassConstraintComponent"
-    assert finding.source_shape == "shapes:CountryShape"
+    assert finding.constraint == "sinlod:InReferenceTable"
+    assert finding.message == "XXX is not a code of the EU country table"
     assert finding.value == "<http://publications.europa.eu/resource/authority/country/XXX>"
     assert finding.locations == ()
 

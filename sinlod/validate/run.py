@@ -75,6 +75,8 @@ CONTEXT_PREDICATES = (
 #: IRIs per context query: one query for any usual batch, bounded text for huge ones.
 CONTEXT_CHUNK = 50_000
 _RDF_TYPE = ox.NamedNode(CONTEXT_PREDICATES[0])
+_IN_SCHEME = ox.NamedNode(CONTEXT_PREDICATES[3])
+_SKOS_CONCEPT = ox.NamedNode("http://www.w3.org/2004/02/skos/core#Concept")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 Progress = Callable[[str], None]
@@ -412,6 +414,7 @@ def validate_triples(
     step("pulling context")
     iris = referenced_iris(batch)
     extra = context_triples(rules.lookup, iris)
+    extra += _reference_context(settings, iris)
     if context is not None:
         with open_context(context) as store:
             extra += context_triples(store, iris)
@@ -437,6 +440,20 @@ def validate_triples(
     kept = [f for f in findings if _nt_focus(f.focus) not in context_only]
     kept = _with_code_findings(kept, batch, settings, smap)
     return Report.of(kept, rules.prefixes, engine=used)
+
+
+def _reference_context(settings: Settings, iris: Sequence[ox.NamedNode]) -> list[ox.Triple]:
+    """``a skos:Concept ; skos:inScheme`` of the referenced codes of the reference tables, so
+    that shapes such as ``sh:class skos:Concept`` resolve as when the tables were ontology."""
+    from sinlod.linking.tables import load_tables
+
+    tables = load_tables(reference_dir(settings))
+    out = []
+    for iri in iris:
+        for scheme in tables.schemes_of(iri.value):
+            out.append(ox.Triple(iri, _RDF_TYPE, _SKOS_CONCEPT))
+            out.append(ox.Triple(iri, _IN_SCHEME, ox.NamedNode(scheme)))
+    return out
 
 
 def _with_code_findings(
