@@ -35,6 +35,7 @@ from sinlod.server import (
 from sinlod.server.cache import QueryCache
 from sinlod.server.deps import StoreDep, write_tokens
 from sinlod.server.limits import BodyLimit
+from sinlod.server.security import SecurityHeaders
 from sinlod.server.templating import STATIC
 from sinlod.server.urls import redirect_slashes_for_reads
 from sinlod.store import Release, Store
@@ -52,10 +53,16 @@ def open_store(settings: Settings) -> Store:
 
 
 class _SinlodApp(FastAPI):
-    """FastAPI with ``query_route.FastLane`` outside its middleware stack."""
+    """FastAPI with ``query_route.FastLane`` outside its middleware stack, and the security
+    headers outside that (so the fast lane's answers carry them too)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return query_route.FastLane(super().build_middleware_stack())
+        settings = getattr(self.state, "settings", None)
+        return SecurityHeaders(
+            query_route.FastLane(super().build_middleware_stack()),
+            public_url=settings.public_url if settings is not None else None,
+            docs_path=self.docs_url,
+        )
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:

@@ -7,6 +7,8 @@ IRIs under the base (or under the fixed ontology namespace) are linked back to t
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from starlette.datastructures import URL
 from starlette.responses import RedirectResponse
@@ -51,6 +53,27 @@ def local_url(iri: str, root: str, settings: Settings) -> str | None:
     if rest != iri and rest.startswith(("id/", "doc/", "def/")):
         return root + rest
     return None
+
+
+#: Schemes a page may link to: a browser runs ``javascript:`` and ``vbscript:`` links and opens
+#: ``data:`` documents, so an IRI written into the data with one of those must stay text. The
+#: prefix is matched on the IRI exactly as stored: a browser ignores leading spaces and control
+#: characters and tabs or newlines inside the scheme, so nothing is stripped before the test.
+_LINKABLE = re.compile(r"(?:https?://|mailto:)[^\x00-\x20]", re.IGNORECASE)
+
+
+def link_for(iri: str, root: str, settings: Settings) -> str | None:
+    """Where a page links an IRI: this server's page for one it serves, the IRI itself when it
+    is http(s) or mailto, else ``None`` (the IRI is shown as text).
+
+    >>> [link_for(i, "http://h/", Settings()) for i in ("https://x.org/a", "javascript:alert(1)",
+    ...  "JavaScript://%0aalert(1)", " https://x.org", "urn:isbn:1", "mailto:a@b.org")]
+    ['https://x.org/a', None, None, None, None, 'mailto:a@b.org']
+    """
+    local = local_url(iri, root, settings)
+    if local is not None:
+        return local
+    return iri if _LINKABLE.match(iri) else None
 
 
 def alternate_url(path: str, extension: str, name: str) -> str:

@@ -18,7 +18,7 @@ from sinlod.config import Settings
 from sinlod.linking import LINK_TARGETS
 from sinlod.namespaces import PREFIXES
 from sinlod.server.labels import LABEL_PROPERTIES, local_name, pick
-from sinlod.server.urls import local_url
+from sinlod.server.urls import link_for, local_url
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 SINLOD = PREFIXES["sinlod"]
@@ -50,7 +50,7 @@ class Value:
 class Property:
     iri: str
     label: str
-    href: str
+    href: str | None
     values: list[Value] = field(default_factory=list)
 
 
@@ -94,7 +94,8 @@ class _Context:
             iri = term.value
             text = (self.short.get(iri) if short else None) or self.label(iri) or _compact(iri)
             local = local_url(iri, self.root, self.settings)
-            return Value(text, local or iri, dataset=None if local else dataset_of(iri))
+            href = local or link_for(iri, self.root, self.settings)
+            return Value(text, href, dataset=None if local else dataset_of(iri))
         if isinstance(term, ox.BlankNode):
             return Value(self.inline(term.value))
         return Value(str(term))
@@ -180,7 +181,7 @@ def _properties(own: list[ox.Triple], ctx: _Context) -> list[Property]:
         p = t.predicate.value
         if p in (RDF_TYPE, SOURCE):
             continue
-        href = local_url(p, ctx.root, ctx.settings) or p
+        href = link_for(p, ctx.root, ctx.settings)
         prop = grouped.setdefault(p, Property(p, ctx.label(p) or _compact(p), href))
         prop.values.append(ctx.value(t.object))
     return sorted(grouped.values(), key=lambda prop: prop.label.casefold())
