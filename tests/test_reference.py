@@ -3,6 +3,7 @@ validate and publish at the cell that holds it, and their labels shown on pages 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,7 @@ MAPPINGS = str(STEWARD / "mappings")
 NUTS = "http://data.europa.eu/nuts/"
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
+GRAPH = "https://w3id.org/sinlod/graph/places"
 
 
 def test_committed_tables_are_what_make_reference_writes(tmp_path: Path) -> None:
@@ -185,7 +187,7 @@ async def test_publish_refuses_unknown_codes_and_pages_show_labels(
     assert "DEA3X is not a code of NUTS 2021; did you mean DEA31, DEA32, DEA33?" in refused.output
     done = run_cli(["--config", str(config), "publish", str(STEWARD / "good")])
     assert done.exit_code == 0, done.output
-    app = create_app(settings)
+    app = create_app(dataclasses.replace(settings, update_token="t0ken"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -193,10 +195,28 @@ async def test_publish_refuses_unknown_codes_and_pages_show_labels(
             en = await client.get("/doc/place/denmark", headers=html)
             de = await client.get("/doc/place/denmark", headers={**html, "Accept-Language": "de"})
             essen = await client.get("/doc/place/essen", headers=html)
+            # the server's write gate runs the same check
+            auth = {"Authorization": "Bearer t0ken"}
+            bad = await client.post("/sparql", data=_insert("DEZZZ"), headers=auth)
+            good = await client.post("/sparql", data=_insert("DEA32"), headers=auth)
+    assert bad.status_code == 422 and "DEZZZ is a NUTS Extra-Regio code" in bad.text
+    assert good.status_code == 204, good.text
     assert en.status_code == 200
     assert "Denmark" in en.text and "country:DNK" not in en.text
     assert "Dänemark" in de.text
     assert "Essen, Kreisfreie Stadt" in essen.text and "nuts:DEA13" not in essen.text
+
+
+def _insert(code: str) -> dict[str, str]:
+    """A new place in the published steward graph, linked to NUTS ``code``."""
+    place = f"<https://w3id.org/sinlod/id/place/p-{code.lower()}>"
+    triples = (
+        f"{place} a <https://w3id.org/sinlod/def/Place> ;"
+        f' <{SKOS}prefLabel> "A place"@en ;'
+        " <http://purl.org/dc/terms/source> <https://w3id.org/sinlod/id/document/register> ;"
+        f" <https://w3id.org/sinlod/def/nutsRegion> <{NUTS}code/{code}> ."
+    )
+    return {"update": f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {triples} }} }}"}
 
 
 @pytest.fixture
