@@ -308,7 +308,7 @@ def catalog_triples(
     for iri in _countries(store):
         add(Triple(ds, _n("dct:spatial"), NamedNode(iri)))
         add(Triple(NamedNode(iri), RDF_TYPE, _n("dct:Location")))
-        out.extend(_concept(iri, AUTHORITY + "country", iri.rsplit("/", 1)[1]))
+        out.extend(_country(store, iri))
     out.extend(_temporal(store, ds, urls))
     out.extend(_ranges(settings, urls))
     out.extend(_release_log(ds, urls, release))
@@ -383,6 +383,18 @@ def _release_log(ds: NamedNode, urls: Urls, release: Release | None) -> Iterator
     yield Triple(ds, _n("dcat:version"), Literal(release.id))
     yield Triple(ds, _n("prov:wasGeneratedBy"), activity)
     yield Triple(activity, RDF_TYPE, _n("prov:Activity"))
+
+
+def _country(store: Store, iri: str) -> Iterator[Triple]:
+    """A country of the data as a concept, named as the published reference tables name it (in
+    every language they carry), or by its code where they do not know it."""
+    node = NamedNode(iri)
+    yield Triple(node, RDF_TYPE, _n("skos:Concept"))
+    yield Triple(node, _n("skos:inScheme"), NamedNode(AUTHORITY + "country"))
+    query = f"SELECT ?l WHERE {{ <{iri}> <{PREFIXES['skos']}prefLabel> ?l }} ORDER BY ?l"
+    labels = [row[0] for row in _select(store, query) if isinstance(row[0], Literal)]
+    for label in labels or [Literal(iri.rsplit("/", 1)[1], language="en")]:
+        yield Triple(node, _n("skos:prefLabel"), label)
 
 
 def _countries(store: Store) -> list[str]:

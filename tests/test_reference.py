@@ -25,6 +25,7 @@ NUTS = "http://data.europa.eu/nuts/"
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 GRAPH = "https://w3id.org/sinlod/graph/places"
+GRAPH_N = ox.NamedNode(GRAPH)
 
 
 def test_committed_tables_are_what_make_reference_writes(tmp_path: Path) -> None:
@@ -205,6 +206,29 @@ async def test_publish_refuses_unknown_codes_and_pages_show_labels(
     assert "Denmark" in en.text and "country:DNK" not in en.text
     assert "Dänemark" in de.text
     assert "Essen, Kreisfreie Stadt" in essen.text and "nuts:DEA13" not in essen.text
+
+
+def test_catalogue_names_its_countries_from_the_tables() -> None:
+    from sinlod.catalog import Urls, catalog_triples
+
+    store = ox.Store()
+    reference = ox.NamedNode("https://w3id.org/sinlod/graph/reference")
+    store.load(path=str(REFERENCE / "country.ttl"), format=ox.RdfFormat.TURTLE, to_graph=reference)
+    org = ox.NamedNode("https://w3id.org/sinlod/id/organisation/dti")
+    for code in ("DNK", "XKX"):  # XKX: not in the tables, named by its code
+        link = ox.NamedNode(AUTHORITY + "country/" + code)
+        store.add(ox.Quad(org, ox.NamedNode("https://w3id.org/sinlod/def/country"), link, GRAPH_N))
+    urls = Urls(public="http://127.0.0.1:8000/", base="https://w3id.org/sinlod/")
+    triples = catalog_triples(store, Settings.load(env={}), urls)
+    labels = {
+        (t.subject.value.rsplit("/", 1)[1], t.object.language, t.object.value)
+        for t in triples
+        if t.predicate.value == SKOS + "prefLabel"
+        and t.subject.value.startswith(AUTHORITY + "country/")
+        and isinstance(t.object, ox.Literal)
+    }
+    assert {("DNK", "en", "Denmark"), ("DNK", "de", "Dänemark"), ("XKX", "en", "XKX")} <= labels
+    assert ("DNK", "en", "DNK") not in labels
 
 
 def _insert(code: str) -> dict[str, str]:
