@@ -542,7 +542,7 @@ def test_every_nuts_link_is_a_code_of_the_nuts_2021_snapshot(store: ox.Store) ->
                  ?code skos:inScheme <http://data.europa.eu/nuts/scheme/2021> ; skos:notation ?n }
              } AS ?inSnapshot) }""",
     )
-    assert len(links) == 22  # 19 regions + the countries Belgium, Germany, the Netherlands
+    assert len(links) == 23  # 20 places in regions + the countries BE, DE, NL (NUTS level 0)
     assert [link for link in links if link[2] != "true"] == []
     assert ("place/essen", "http://data.europa.eu/nuts/code/DEA13", "true") in links
 
