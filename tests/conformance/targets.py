@@ -7,8 +7,9 @@ are two implementations:
 
 * ``HttpTarget`` speaks the SPARQL 1.1 Protocol and Graph Store Protocol over real HTTP. Its
   ``Endpoints`` say where query, update and graph-store live, so the same runner checks sinlod's
-  server (``/sparql`` + ``/graph-store``) and Oxigraph's native server (``/query``, ``/update``,
-  ``/store``), which is how every expected failure is shown to be Oxigraph's own.
+  server (``/sparql`` + ``/graph-store``, in either default-graph mode) and Oxigraph's native
+  server (``/query``, ``/update``, ``/store``), which is how every expected failure is shown to
+  be Oxigraph's own.
 * ``InProcessTarget`` evaluates with pyoxigraph directly: the reference the runner's own tests
   use, and a quick way to tell a server bug from an engine limitation.
 """
@@ -68,17 +69,14 @@ class Endpoints:
     #: True where a query's default graph is the union of all graphs (sinlod, sd:UnionDefaultGraph):
     #: see ``runner`` for how tests are set up then.
     union_default_graph: bool = False
-    #: Graphs the server writes for itself (sinlod records a release per write): not test data.
-    own_graphs: tuple[str, ...] = ()
 
 
+#: sinlod with ``union_default_graph`` on (the default).
 SINLOD = Endpoints(
-    query="/sparql",
-    update="/sparql",
-    graph_store="/graph-store",
-    union_default_graph=True,
-    own_graphs=("https://w3id.org/sinlod/graph/releases",),
+    query="/sparql", update="/sparql", graph_store="/graph-store", union_default_graph=True
 )
+#: sinlod with ``union_default_graph=false``: a plain SPARQL 1.1 dataset, driven as any client.
+SINLOD_STRICT = Endpoints(query="/sparql", update="/sparql", graph_store="/graph-store")
 OXIGRAPH = Endpoints(query="/query", update="/update", graph_store="/store")
 
 
