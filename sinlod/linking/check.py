@@ -193,9 +193,7 @@ def findings(
 
     problems = check_codes(data, tables)
     if source_map is not None and problems:
-        fill = getattr(source_map, "fill", None)
-        if fill is not None:
-            fill({p.subject for p in problems})
+        source_map.fill({p.subject for p in problems})  # lazily located RDF files
     out: list[Finding] = []
     for p in problems:
         value = f"<{p.target}>"

