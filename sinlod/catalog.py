@@ -147,7 +147,8 @@ def _partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
     for kind, select, link, term, count in _PARTITIONS:
         query = select.format(graphs=graphs) + " GROUP BY ?t ORDER BY ?t"
         for iri, n in _select(store, query):
-            assert isinstance(iri, NamedNode)
+            if not isinstance(iri, NamedNode):
+                continue  # `?s a "text"` or a blank-node class: data, not a class partition
             part = _partition_node(ds, kind, iri.value)
             yield Triple(ds, _n(link), part)
             yield Triple(part, _n(term), iri)
@@ -162,12 +163,26 @@ def _vocabularies(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
     )
     namespaces = set()
     for (term,) in _select(store, query):
-        assert isinstance(term, NamedNode)
-        iri = term.value
-        cut = max(iri.rfind("#"), iri.rfind("/"))
-        namespaces.add(iri[: cut + 1])
+        if isinstance(term, NamedNode):
+            namespaces.add(namespace_of(term.value))
     for ns in sorted(namespaces):
-        yield Triple(ds, _n("void:vocabulary"), NamedNode(ns))
+        try:
+            yield Triple(ds, _n("void:vocabulary"), NamedNode(ns))
+        except ValueError:  # what is left of an IRI that names no namespace (`urn:p` -> `urn:`)
+            continue
+
+
+def namespace_of(iri: str) -> str:
+    """The namespace of a term: up to the last ``#`` or ``/``, else the last ``:`` (``urn:p``
+    has the namespace ``urn:``), else the whole IRI.
+
+    >>> namespace_of("http://xmlns.com/foaf/0.1/name"), namespace_of("urn:x:p"), namespace_of("p")
+    ('http://xmlns.com/foaf/0.1/', 'urn:x:', 'p')
+    """
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    if cut < 0:
+        cut = iri.rfind(":")
+    return iri[: cut + 1] if cut >= 0 else iri
 
 
 def _examples(store: Store, ds: NamedNode, settings: Settings, graphs: str) -> Iterator[Triple]:
@@ -178,8 +193,8 @@ def _examples(store: Store, ds: NamedNode, settings: Settings, graphs: str) -> I
             "ORDER BY ?s LIMIT 1"
         )
         for (s,) in _select(store, query):
-            assert isinstance(s, NamedNode)
-            yield Triple(ds, _n("void:exampleResource"), s)
+            if isinstance(s, NamedNode):  # a blank node is no place to start from
+                yield Triple(ds, _n("void:exampleResource"), s)
 
 
 def _linksets(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
@@ -204,7 +219,8 @@ def _linksets(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
         yield Triple(other, _n("void:uriSpace"), Literal(target.namespace))
         total = 0
         for prop, n in rows:
-            assert isinstance(prop, NamedNode)
+            if not isinstance(prop, NamedNode):
+                continue
             yield Triple(linkset, _n("void:linkPredicate"), prop)
             total += int(n.value) if isinstance(n, Literal) else 0
         yield Triple(linkset, _n("void:triples"), _int(Literal(str(total))))
