@@ -533,7 +533,9 @@ def _stage_progress(enabled: bool, length: int, label: str) -> Iterator[Callable
     default=1,
     show_default=True,
     help="Worker processes; each opens the store and serves its current release (its own"
-    " memory copy), and new connections are dealt to them in turn.",
+    " memory copy), and new connections are dealt to them in turn. The parent supervises"
+    " them: a worker that dies, or is recycled after a query past its limits, is replaced"
+    " (by a warm spare, setting warm_spare).",
 )
 @click.pass_context
 def serve_command(
