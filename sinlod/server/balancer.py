@@ -230,6 +230,8 @@ class Balancer:
             try:
                 socket.send_fds(worker.channel, [b"c"], [conn.fileno()])
                 return
+            except BlockingIOError:  # its backlog is full (a busy worker): the next one
+                continue
             except OSError:
                 self._lost(worker)
         log.error("no worker took the connection: closed")
