@@ -35,7 +35,8 @@ class LinkTarget:
     title: str
     namespace: str
     homepage: str
-    #: Whether ``data/reference/`` is expected to hold every code used (closed code lists).
+    #: A closed code list, which a table in ``data/reference/`` can hold whole; the open ones
+    #: (Wikidata, CORDIS, GeoNames) are neither checked nor suggested offline.
     closed: bool = True
 
 
