@@ -193,3 +193,25 @@ def test_the_memory_ceiling_ends_a_query_with_its_own_error(shipped_settings: Se
             timeout=10,
         )
         assert r.status_code == 200
+
+
+def test_the_nesting_that_crashed_a_worker_is_refused_and_nothing_dies(
+    probing: tuple[str, int, Prober],
+) -> None:
+    """The issue's 6 KB request (3,000 nested groups) segfaulted pyoxigraph: now a 400 before
+    the engine sees it (``max_query_depth``), no worker is lost, the prober never notices."""
+    url, pid, prober = probing
+    time.sleep(0.5)
+    before = workers_of(pid)
+    query = "SELECT * WHERE " + "{" * 3000 + "}" * 3000
+    r = httpx.post(
+        f"http://{url}/sparql",
+        content=query,
+        headers={"Content-Type": "application/sparql-query", "Accept": JSON},
+        timeout=30,
+    )
+    assert r.status_code == 400, r.text[:300]
+    time.sleep(0.5)
+    assert workers_of(pid) == before
+    assert prober.failures == []
+    assert prober.p99() < 0.1
