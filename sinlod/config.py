@@ -109,6 +109,13 @@ class Settings:
     public_url: str | None = _setting(
         None, "URL the server is reached at, if not the one requests arrive on."
     )
+    allowed_hosts: tuple[str, ...] = _setting(
+        ("localhost", "127.0.0.1", "[::1]", "testserver"),
+        "Host names requests may name in their Host header (others get 400); absolute URLs in"
+        " answers are built from public_url, else from the request's Host, so only these can"
+        " appear. The host of public_url and the `host` setting are added; .example.org matches"
+        " its subdomains; * allows any (only behind a proxy that checks Host itself).",
+    )
     dataset_title: str = _setting(
         "Social Innovation Linked Open Data",
         "Title of the published dataset (catalogue, VoID, pages).",

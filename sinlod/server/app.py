@@ -37,7 +37,7 @@ from sinlod.server.deps import StoreDep, write_tokens
 from sinlod.server.limits import BodyLimit
 from sinlod.server.security import SecurityHeaders
 from sinlod.server.templating import STATIC
-from sinlod.server.urls import redirect_slashes_for_reads
+from sinlod.server.urls import HostCheck, redirect_slashes_for_reads
 from sinlod.store import Release, Store
 
 
@@ -58,8 +58,11 @@ class _SinlodApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         settings = getattr(self.state, "settings", None)
+        inner: ASGIApp = query_route.FastLane(super().build_middleware_stack())
+        if settings is not None:
+            inner = HostCheck(inner, settings)
         return SecurityHeaders(
-            query_route.FastLane(super().build_middleware_stack()),
+            inner,
             public_url=settings.public_url if settings is not None else None,
             docs_path=self.docs_url,
         )

@@ -8,12 +8,13 @@ IRIs under the base (or under the fixed ontology namespace) are linked back to t
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import URL
 from starlette.responses import RedirectResponse
 from starlette.routing import Match, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sinlod.config import Settings
 from sinlod.namespaces import DEFAULT_BASE
@@ -108,3 +109,66 @@ def redirect_slashes_for_reads(router: Router) -> None:
         await not_found(scope, receive, send)
 
     router.default = default
+
+
+def host_names(settings: Settings) -> frozenset[str]:
+    """The Host names this server answers: ``allowed_hosts``, the host of ``public_url`` and
+    the address it was told to listen on (unless that is every address)."""
+    names = {h.strip().lower() for h in settings.allowed_hosts if h.strip()}
+    if settings.public_url:
+        names.add(_hostname(urlsplit(settings.public_url).netloc))
+    if settings.host not in ("0.0.0.0", "::", ""):
+        names.add(_hostname(settings.host) if ":" not in settings.host else f"[{settings.host}]")
+    return frozenset(names)
+
+
+def _hostname(host: str) -> str:
+    """``Host`` without its port, lower case: ``Example.org:8000`` → ``example.org``,
+    ``[::1]:8000`` → ``[::1]``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, names: frozenset[str]) -> bool:
+    """
+    >>> names = frozenset({"localhost", ".example.org"})
+    >>> [host_allowed(h, names) for h in ("LOCALHOST:8000", "a.example.org", "evil.org", "")]
+    [True, True, False, False]
+    """
+    name = _hostname(host)
+    if "*" in names or (name and name in names):
+        return True
+    return bool(name) and any(
+        n.startswith(".") and (name.endswith(n) or name == n[1:]) for n in names
+    )
+
+
+class HostCheck:
+    """Outermost ASGI check of the ``Host`` header (issue 13, item 8): without ``public_url``
+    the server builds absolute URLs (``/dumps/``, the service description, redirects, the base
+    IRI of queries) from it, so a request naming another host would get answers pointing there,
+    which a shared cache could then serve to others. Such a request gets 400; one without a
+    ``Host`` header (HTTP/1.0) is answered from the listening address, as Starlette does."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.names = host_names(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v for k, v in scope["headers"] if k == b"host"), None)
+            if host is not None and not host_allowed(host.decode("latin-1"), self.names):
+                from sinlod.server.problems import problem_response  # avoid an import cycle
+
+                shown = host.decode("latin-1")[:100]
+                response = problem_response(
+                    Request(scope),
+                    400,
+                    f"this server does not answer for host {shown!r}; setting allowed_hosts",
+                    "host-not-allowed",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
