@@ -192,6 +192,10 @@ def _gated(
             store.refresh()
             release, snapshot = store.release_id, store.oxigraph
             changes = diff(snapshot, compute(snapshot))
+            if not changes:
+                # Nothing would change (a PUT of the same triples, an update that matches
+                # nothing, a LOAD SILENT that loaded nothing): no snapshot, no release.
+                return None
             _protect_release_log(store, changes)
             contents = {c.graph: c.triples for c in changes}
             if settings.shacl_gate:
