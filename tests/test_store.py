@@ -672,3 +672,14 @@ def test_a_format_1_store_is_read_and_a_writer_moves_its_log_out(tmp_path: Path)
     assert sorted(map(str, writer.release_log())) == sorted(map(str, log))
     new = writer.replace_graphs({H: triples(1)})
     assert Store.open(path, read_only=True).releases() == [old, new]
+
+
+def test_a_damaged_release_log_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    release = Store.open(path).replace_graphs({G: triples(1)})
+    log = path / "snapshots" / (release.id + ".releases.nq")
+    log.write_bytes(log.read_bytes()[:-40] + b"<broken")
+    reader = Store.open(path, read_only=True)
+    assert count(reader, G) == 1  # the data is fine and still served
+    with pytest.raises(StoreError, match=f"corrupt release log {release.id}.releases.nq"):
+        reader.releases()
