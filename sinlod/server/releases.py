@@ -16,6 +16,8 @@ an ``ETag`` tied to the published release and answer ``304`` to a conditional GE
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -84,7 +86,9 @@ async def release(
 @router.api_route("/release/{release_id}", methods=["GET", "HEAD"], name="release_iri")
 async def release_iri(release_id: str) -> Response:
     """``{base}release/{id}`` names the release (an activity); its description is a page."""
-    return Response(status_code=303, headers={"Location": f"/releases/{release_id}"})
+    # Percent-encoded: an id from the path may hold any character, a header only Latin-1.
+    location = f"/releases/{quote(release_id, safe='')}"
+    return Response(status_code=303, headers={"Location": location})
 
 
 def _find(store: Store, release_id: str) -> Release:
