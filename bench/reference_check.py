@@ -64,7 +64,9 @@ def main() -> None:
         for _ in range(args.runs):
             for name, (checkout, env) in setups.items():
                 times[name].append(run(checkout, env))
-        print(f"| setup | wall median s | wall min s | CPU median s | CPU min s |  ({args.runs} runs)")
+        print(
+            f"| setup | wall median s | wall min s | CPU median s | CPU min s |  ({args.runs} runs)"
+        )
         for name, samples in times.items():
             walls, cpus = [w for w, _ in samples], [c for _, c in samples]
             print(
