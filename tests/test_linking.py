@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Triple
 
 from sinlod.config import PROJECT_ROOT
 from sinlod.errors import InputError, SourceLocation
 from sinlod.linking import check_links, load_tables, suggest_links, target_named
+from sinlod.linking.check import closest
 from sinlod.linking.suggest import Matcher, Query, fold, table_named, variants
 from sinlod.sourcemap import SourceMap
 from tests.conftest import FIXTURES
@@ -136,3 +139,20 @@ def test_unknown_target_and_broken_snapshot(tmp_path: Path, tables) -> None:  # 
     (tmp_path / "bad.ttl").write_text("<a> <b> .\n")
     with pytest.raises(InputError, match=r"bad.ttl: not valid Turtle"):
         load_tables(tmp_path)
+
+
+@given(st.text(max_size=40))
+def test_fold_is_ascii_lower_case_words_and_idempotent(text: str) -> None:
+    folded = fold(text)
+    assert folded == fold(folded)
+    assert all(c.isascii() and (c.isdigit() or c.islower() or c == " ") for c in folded)
+    assert "  " not in folded and folded == folded.strip()
+
+
+@given(
+    st.text(alphabet="ABCDEFZ0123", min_size=1, max_size=5),
+    st.lists(st.text("ABDEZ12", min_size=2, max_size=5), max_size=30),
+)
+def test_closest_answers_with_candidates_only(code: str, candidates: list[str]) -> None:
+    near = closest(code, candidates)
+    assert len(near) <= 3 and set(near) <= set(candidates)
