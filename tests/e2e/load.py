@@ -77,7 +77,9 @@ class Tally:
         )
 
 
-async def _reader(base: str, first: int, until: float, tally: Tally) -> None:
+async def _reader(
+    base: str, first: int, until: float, tally: Tally, kinds: dict[str, Tally]
+) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         i = first
         while time.monotonic() < until:
@@ -91,6 +93,7 @@ async def _reader(base: str, first: int, until: float, tally: Tally) -> None:
             except httpx.HTTPError as exc:
                 tally.errors.append(f"{name}: {exc!r}")
             tally.latencies.append(time.perf_counter() - started)
+            kinds[name].latencies.append(tally.latencies[-1])
 
 
 async def _writer(base: str, token: str, until: float, tally: Tally) -> list[str]:
@@ -117,10 +120,13 @@ async def _writer(base: str, token: str, until: float, tally: Tally) -> list[str
     return acknowledged
 
 
-async def _run(base: str, token: str, clients: int, duration: float) -> tuple[Tally, Tally, int]:
+async def _run(
+    base: str, token: str, clients: int, duration: float
+) -> tuple[Tally, dict[str, Tally], Tally, int]:
     until = time.monotonic() + duration
     reads, writes = Tally(), Tally()
-    tasks = [_reader(base, i, until, reads) for i in range(clients)]
+    kinds = {read[0]: Tally() for read in READS}
+    tasks = [_reader(base, i, until, reads, kinds) for i in range(clients)]
     writer = asyncio.ensure_future(_writer(base, token, until, writes))
     await asyncio.gather(*tasks)
     acknowledged = await writer
@@ -136,12 +142,13 @@ async def _run(base: str, token: str, clients: int, duration: float) -> tuple[Ta
     lost = len(set(acknowledged) - stored)
     if lost:
         writes.errors.append(f"{lost} acknowledged writes are not in the store")
-    return reads, writes, len(acknowledged)
+    return reads, kinds, writes, len(acknowledged)
 
 
 @dataclass
 class Summary:
     reads: Tally
+    kinds: dict[str, Tally]
     writes: Tally
     acknowledged: int
     duration: float
@@ -157,6 +164,7 @@ class Summary:
             f"{self.clients} readers and 1 writer for {self.duration:g} s against"
             f" sinlod serve --workers {self.workers}",
             self.reads.line("reads", self.duration),
+            *(f"  {tally.line(name, self.duration)}" for name, tally in self.kinds.items()),
             self.writes.line("writes", self.duration) + f", {self.acknowledged} acknowledged",
         ]
         lines += [f"  error: {e}" for e in (self.reads.errors + self.writes.errors)[:20]]
@@ -173,8 +181,10 @@ def load_test(work: Path, *, clients: int, duration: float, workers: int = 2) ->
     env = {"SINLOD_UPDATE_TOKEN": token}
     with sinlod_serve(settings, workers=workers, env=env) as (url, proc):
         wait_idle(proc.pid)
-        reads, writes, acknowledged = asyncio.run(_run(f"http://{url}", token, clients, duration))
-    return Summary(reads, writes, acknowledged, duration, workers, clients)
+        reads, kinds, writes, acknowledged = asyncio.run(
+            _run(f"http://{url}", token, clients, duration)
+        )
+    return Summary(reads, kinds, writes, acknowledged, duration, workers, clients)
 
 
 def main() -> None:
