@@ -79,7 +79,8 @@ class Settings:
     worker_memory_limit: int = _setting(
         3000,
         "MB of resident memory a server worker may use; a query that takes it further is stopped"
-        " (503 memory-limit) and the worker replaced (0: no limit).",
+        " (503 memory-limit) and the worker replaced (0: no limit). Keep it well above the"
+        " memory copy of the release (about 0.5 KB per quad).",
     )
     warm_spare: bool = _setting(
         True,
