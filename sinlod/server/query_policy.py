@@ -42,6 +42,7 @@ from sinlod.server.sparql_scan import silence_remote
 CHAIN_FACTOR = 10
 
 _OPENS = "{(["
+_BRACKETS = "{([})]"
 _CHAIN = re.compile(r"UNION|OPTIONAL|MINUS|\|\||&&|!", re.IGNORECASE)
 # Every character that can change the state of some reading of the text (see nesting_depth).
 _SPECIAL = re.compile(r"[{}()\[\]#\"'<>\\\n\r]")
@@ -109,6 +110,11 @@ def nesting_depth(text: str) -> int:
         if not live:
             continue
         char = text[at]
+        if len(live) == 1 and _NORMAL in live and char in _BRACKETS:  # the common case, quickly
+            depth = live[_NORMAL] + 1 if char in _OPENS else max(0, live[_NORMAL] - 1)
+            live[_NORMAL] = depth
+            best = max(best, depth)
+            continue
         now: dict[int, int] = {}
         for state, depth in live.items():
             for new_state, new_depth, skip in _moves(state, depth, char, text, at):
@@ -207,19 +213,30 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(decode, text)
 
 
+#: ``SERVICE`` or ``LOAD`` where SPARQL could read it as a keyword: not inside a name (a letter,
+#: digit, ``_``, ``:`` or ``-`` next to it) and not right after ``/`` or ``#`` (inside an IRI or a
+#: comment, or a path or division, where no keyword can stand). Anything else may be one: ``.``,
+#: ``)``, ``}``, ``>`` (``<o>SERVICE <x> {}`` is valid), whitespace, a non-ASCII character.
+_KEYWORD = re.compile(r"(?<![A-Za-z0-9_:/#-])(?:SERVICE|LOAD)(?![A-Za-z0-9_:-])", re.IGNORECASE)
+
+
 def mentions_remote(text: str) -> bool:
-    """False only when no reading of ``text`` can hold ``SERVICE`` or ``LOAD``: a substring test
-    (``str.upper`` keeps every ASCII letter where it was, so an ASCII keyword is always found),
-    also on the text with codepoint escapes decoded."""
-    upper = text.upper()
-    if "SERVICE" in upper or "LOAD" in upper:
+    """False only when no reading of ``text`` can hold ``SERVICE`` or ``LOAD`` as a keyword: a
+    regular-expression test (case-insensitive, so every spelling Oxigraph accepts is found), also
+    on the text with codepoint escapes decoded. ``sd:Service`` or ``<http://x/load>`` do not
+    count, so the common texts that name such terms are not parsed.
+
+    >>> [mentions_remote(t) for t in ("{ ?s a sd:Service }", "{ ?s ?p <o>SERVICE <x> {} }",
+    ...  "?o.sErViCe <x>", "<http://w3.org/ns/sparql-service-description#>", "LOAD<x>")]
+    [False, True, True, False, True]
+    """
+    if _KEYWORD.search(text):
         return True
     if "\\u" in text or "\\U" in text:
         try:
-            upper = decode_escapes(text).upper()
+            return _KEYWORD.search(decode_escapes(text)) is not None
         except QueryError:
             return True
-        return "SERVICE" in upper or "LOAD" in upper
     return False
 
 
