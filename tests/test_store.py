@@ -144,7 +144,9 @@ def test_fingerprints_follow_the_release_log(store: Store) -> None:
     store.replace_graphs({G: triples(2)})  # no fingerprint: forget it
     assert current_fingerprints(store.releases()) == {}
     store.replace_graphs({G: triples(1)}, release=ReleaseInfo(agent="a", files=src))
-    store.update("CLEAR DEFAULT")  # an update may have changed anything
+    store.update("CLEAR DEFAULT")  # changes nothing: no release, the fingerprint holds
+    assert current_fingerprints(store.releases()) == {G: "fa"}
+    store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # an update may change anything
     assert current_fingerprints(store.releases()) == {}
 
 
@@ -649,7 +651,7 @@ def _format_1_store(path: Path) -> list[ox.Quad]:
     data.flush()
     del data
     gc.collect()
-    (path / "snapshots" / (name + ".releases.nq")).unlink()
+    (path / "snapshots" / (name + ".releases")).unlink()  # the pointer to its log
     (path / "FORMAT").write_text("sinlod-store 1\n")
     return log
 
@@ -677,9 +679,59 @@ def test_a_format_1_store_is_read_and_a_writer_moves_its_log_out(tmp_path: Path)
 def test_a_damaged_release_log_is_a_store_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "store"
     release = Store.open(path).replace_graphs({G: triples(1)})
-    log = path / "snapshots" / (release.id + ".releases.nq")
-    log.write_bytes(log.read_bytes()[:-40] + b"<broken")
+    [log] = (path / "snapshots").glob("releases-*.nq")
+    log.write_bytes(log.read_bytes()[:-40] + b"<broken" + b" " * 33)  # same length
     reader = Store.open(path, read_only=True)
     assert count(reader, G) == 1  # the data is fine and still served
-    with pytest.raises(StoreError, match=f"corrupt release log {release.id}.releases.nq"):
+    with pytest.raises(StoreError, match=f"corrupt release log of {release.id}"):
         reader.releases()
+    log.write_bytes(b"")
+    with pytest.raises(StoreError, match=f"{log.name} is shorter than its log"):
+        Store.open(path, read_only=True).releases()
+
+
+def log_files(path: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in (path / "snapshots").glob("releases-*.nq")}
+
+
+def test_a_write_appends_its_release_to_the_log_file(tmp_path: Path) -> None:
+    """Writes cost the same however long the log is: each appends to one file, and every
+    snapshot reads its own prefix of it."""
+    path = tmp_path / "store"
+    store = Store.open(path)
+    first = store.replace_graphs({G: triples(1)})
+    [(name, size)] = log_files(path).items()
+    old = Store.open(path, read_only=True)  # pins the first snapshot
+    second = store.replace_graphs({H: triples(1)})
+    [(same, bigger)] = log_files(path).items()
+    assert same == name and bigger > size
+    assert old.releases() == [first]  # its prefix: the second release is not in its log
+    assert Store.open(path, read_only=True).releases() == [first, second]
+    old.close()
+
+
+def test_after_a_failed_write_the_next_starts_a_new_log_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sinlod.store.layout import StoreDirectory
+
+    path = tmp_path / "store"
+    store = Store.open(path)
+    first = store.replace_graphs({G: triples(1)})
+
+    def fail(self: StoreDirectory, name: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StoreDirectory, "commit", fail)  # after the release was appended
+        with pytest.raises(StoreError, match="No space left"):
+            store.replace_graphs({H: triples(1)})
+    assert store.releases() == [first]
+    assert Store.open(path, read_only=True).releases() == [first]
+    third = store.replace_graphs({H: triples(2)})  # the file holds a stray release: a new file
+    assert Store.open(path, read_only=True).releases() == [first, third]
+    assert len(log_files(path)) == 2
+    for _ in range(KEEP_SNAPSHOTS + 1):
+        store.replace_graphs({H: triples(3)})
+    assert len(log_files(path)) == 1  # the first file is pruned with the snapshots naming it
+    assert len(Store.open(path, read_only=True).releases()) == KEEP_SNAPSHOTS + 3

@@ -10,14 +10,15 @@ Contract (each point has a test in ``tests/test_store.py``):
   long-lived reader (the server) to the newest snapshot between queries.
 - **One writer at a time.** Writers take an fcntl lock on ``write.lock`` and wait for each other.
 - **A release per write.** Each write records a release (``releases.py``) in the release log of
-  the new snapshot: a small N-Quads file beside the snapshot's data, published by the same
-  ``CURRENT`` rename (``layout.py``). The log is not part of the queried dataset: queries, the
-  named graphs, ``stats`` and the memory copy never see it; ``releases()`` and ``release_log()``
-  read it, and a whole-store ``dump`` carries it as the graph ``{base}graph/releases`` (which
-  ``restore`` splits back out, so a dump and restore keep it exact). No write may create a data
-  graph under that name (``ReleaseLogProtected``). ``release_id`` names the published snapshot
-  and changes on every write, so it can serve as an ETag. ``restore`` records no release, since a
-  restore must give back exactly the dumped quads.
+  the new snapshot: N-Quads beside the snapshot's data (an append-only file, of which each
+  snapshot names its prefix), published by the same ``CURRENT`` rename (``layout.py``). The
+  log is not part of the queried dataset: queries, the named graphs, ``stats`` and the memory
+  copy never see it; ``releases()`` and ``release_log()`` read it, and a whole-store ``dump``
+  carries it as the graph ``{base}graph/releases`` (which ``restore`` splits back out, so a dump
+  and restore keep it exact). No write may create a data graph under that name
+  (``ReleaseLogProtected``). ``release_id`` names the published snapshot and changes on every
+  write, so it can serve as an ETag. ``restore`` records no release, since a restore must give
+  back exactly the dumped quads.
 - **Old stores.** A format-1 store (log inside the data) opens; a writer moves the log out on
   open and marks the directory format 2. A read-only reader of a format-1 store reads the log
   from the graph and, until a writer migrates it, still sees that graph in queries.
@@ -32,8 +33,8 @@ Contract (each point has a test in ``tests/test_store.py``):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -372,15 +373,13 @@ class Store:
         """The log file of snapshot ``name``, or for a format-1 snapshot its releases graph."""
         if self._dir is None or name is None:
             return ReleaseLog(b"", self.base_iri)
-        path = self._dir.log_path(name)
-        if path.is_file():
+        data = self._dir.read_log(name)
+        if data is not None:
             try:
-                log = ReleaseLog(path.read_bytes(), self.base_iri)
+                log = ReleaseLog(data, self.base_iri)
                 log.store()  # parse now: a damaged file is the store's error, said here
-            except (OSError, SyntaxError) as exc:
-                raise StoreError(
-                    f"{self._dir.root}: corrupt release log {path.name}: {exc}"
-                ) from exc
+            except SyntaxError as exc:
+                raise StoreError(f"{self._dir.root}: corrupt release log of {name}: {exc}") from exc
             return log
         g = ox.NamedNode(releases_graph(self.base_iri))
         return ReleaseLog.of(snapshot.quads_for_pattern(None, None, None, g), self.base_iri)
@@ -484,19 +483,29 @@ class Store:
     ) -> None:
         """Run a SPARQL update as one atomic write (a release with ``changed=None`` is recorded).
 
+        An update that changes no quad (``INSERT DATA {}``, a ``WHERE`` that matches nothing,
+        deleting what is not there) records no release and publishes no snapshot, for stores of
+        up to ``UNCHANGED_CHECK_MAX_QUADS`` quads (the check reads them all, twice).
+
         Raises ``QueryError`` with the parser's message; the store is then unchanged.
         """
 
         def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
+            before = _digest(w) if len(w) <= UNCHANGED_CHECK_MAX_QUADS else None
             try:
                 w.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
                 raise QueryError(str(exc)) from exc
             except (OSError, RuntimeError) as exc:
                 raise QueryEvaluationError(f"update failed: {exc}") from exc
+            if before is not None and _digest(w) == before:
+                raise _Unchanged
             return None
 
-        self._write(change, release or ReleaseInfo(agent="unknown"))
+        try:
+            self._write(change, release or ReleaseInfo(agent="unknown"))
+        except _Unchanged:
+            return  # the snapshot being built was thrown away by _write
 
     def restore(self, source: Path) -> int:
         """Replace everything by the quads of an N-Quads (or TriG, ``.gz`` too) dump; atomic.
@@ -562,13 +571,17 @@ class Store:
                 )
                 del base, carry
                 log = _next_log(previous, sink, recorded, quads, new_log)
-                write_log(self._dir.log_path(name), log.data)
+                if new_log:
+                    self._dir.write_log(name, None, b"", log.data)
+                else:  # usually appends this release to the published log's file
+                    added = log.data[len(previous.data) :]
+                    self._dir.write_log(name, current, previous.data, added)
                 self._dir.commit(name)
                 if self._dir.format_version() < FORMAT_VERSION:
                     self._dir.upgrade_format()
             except BaseException as exc:
                 shutil.rmtree(building, ignore_errors=True)
-                self._dir.log_path(name).unlink(missing_ok=True)
+                self._dir.forget_log(name)
                 if isinstance(exc, OSError):  # the file system, not the caller's data
                     raise StoreError(f"{self._dir.root}: write failed: {exc}") from exc
                 raise
@@ -660,12 +673,24 @@ def _memory_copy(snapshot: ox.Store) -> ox.Store:
     return copy
 
 
-def write_log(path: Path, data: bytes) -> None:
-    """Write a snapshot's release log, durably, before ``CURRENT`` may name the snapshot."""
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+#: Largest store (in quads) on which ``Store.update`` checks whether anything changed.
+UNCHANGED_CHECK_MAX_QUADS = 500_000
+
+
+class _Unchanged(Exception):
+    """Raised inside a write to abandon it: the update changed nothing."""
+
+
+def _digest(store: ox.Store) -> tuple[int, int, frozenset[str]]:
+    """An order-independent fingerprint of every quad: (count, sum of 128-bit hashes), and the
+    named graphs (``CREATE GRAPH`` makes one that holds no quad)."""
+    total = 0
+    count = 0
+    for quad in store.quads_for_pattern(None, None, None, None):
+        digest = hashlib.blake2b(str(quad).encode(), digest_size=16).digest()
+        total = (total + int.from_bytes(digest, "big")) % (1 << 128)
+        count += 1
+    return count, total, frozenset(str(g) for g in store.named_graphs())
 
 
 def _mtime(path: Path) -> datetime | None:

@@ -93,3 +93,24 @@ async def test_a_real_change_still_makes_one(client: httpx.AsyncClient) -> None:
     assert r.status_code == 204, r.text
     after = await _release(client)
     assert after[0] != before[0] and after[1] != before[1]
+
+
+@pytest.mark.parametrize("name", sorted(NOOPS))
+async def test_noop_update_without_the_gate_makes_no_release(
+    ungated_client: httpx.AsyncClient, name: str
+) -> None:
+    """The store's own write path decides too (``Store.update``, used when the gate is off)."""
+    assert (await _put(ungated_client)).status_code in (201, 204)
+    before = await _release(ungated_client)
+    r = await _update(ungated_client, NOOPS[name])
+    assert r.status_code == 204, r.text
+    assert await _release(ungated_client) == before
+
+
+async def test_create_graph_is_a_change(ungated_client: httpx.AsyncClient) -> None:
+    before = await _release(ungated_client)
+    r = await _update(ungated_client, "CREATE GRAPH <http://example.org/g/empty>")
+    assert r.status_code == 204, r.text
+    assert await _release(ungated_client) != before
+    r = await _update(ungated_client, "CREATE GRAPH <http://example.org/g/empty>")
+    assert r.status_code >= 400  # it exists now
