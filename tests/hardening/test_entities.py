@@ -152,7 +152,9 @@ _DRIVER = textwrap.dedent(
         out = {}
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            client = httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=120)
+            client = httpx.AsyncClient(
+                transport=transport, base_url="http://localhost", timeout=120
+            )
             async with client as c:
                 for name, (text, media) in json.loads(sys.stdin.read()).items():
                     body = text.encode("utf-16") if media == "utf16" else text.encode()

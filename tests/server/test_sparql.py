@@ -484,7 +484,8 @@ def test_silent_service_to_an_unlisted_host_fails_silently() -> None:
         "SELECT * WHERE { ?s ?p ?o . SERVICE SILENT <http://evil.example/q>"
         " { ?s ?x ?y FILTER(?y > 1) { ?y ?z 'w' } } OPTIONAL { ?s ?p2 ?o2 } }"
     )
-    assert check_remote(query, [], None, update=False) == ("SELECT * WHERE { ?s ?p ?o . {} OPTIONAL { ?s ?p2 ?o2 } }")
+    expected = "SELECT * WHERE { ?s ?p ?o . {} OPTIONAL { ?s ?p2 ?o2 } }"
+    assert check_remote(query, [], None, update=False) == expected
 
 
 def test_silent_load_becomes_a_no_op() -> None:
