@@ -13,7 +13,9 @@ or the new one, never a mix; a publish that fails or is killed half-way leaves a
       write.lock            fcntl lock held by the one process that is writing
       snapshots/
         000007-3f9a1c2e/    a pyoxigraph store (the data), never written once CURRENT names it
-        000007-3f9a1c2e.releases.nq  the release log as of that snapshot (N-Quads, immutable)
+        000007-3f9a1c2e.releases  its release log: "releases-000003-9b1e0c4d.nq 48213", the
+                            first 48213 bytes of that file (N-Quads)
+        releases-000003-9b1e0c4d.nq  release logs, append-only: bytes once written never change
         000007-3f9a1c2e.pin readers hold a shared flock on it, so pruning skips snapshots in use
         building-000008-…/  a write in progress (or a killed one)
 
@@ -21,9 +23,13 @@ Why the release log is a file beside the data and not a graph in it: queries run
 union-default-graph flag (4-6x faster joins than a graph list, bench/RESULTS.md), so anything in
 the data store is in every query's default graph, in ``GRAPH ?g`` and in the Graph Store listing.
 The log is written before ``CURRENT`` names its snapshot, so the one rename publishes data and log
-together, and a reader that pins a snapshot pins its log too. Format 1 kept the log as the
-graph ``{base}graph/releases`` inside the data snapshot; a writer opening such a store moves it
-out (``Store.open``) and marks the directory format 2.
+together, and a reader that pins a snapshot pins its log too. A write appends its release to the
+log file of the published snapshot, so its cost does not grow with the log; the snapshots before
+it still read their own, shorter, prefix of the file. Only when that file does not end where the
+published log ends (a write failed after appending, or a restore) does a write start a new file.
+
+Format 1 kept the log as the graph ``{base}graph/releases`` inside the data snapshot; a writer
+opening such a store moves it out (``Store.open``) and marks the directory format 2.
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ FORMAT_NAME = "sinlod-store"
 FORMAT_VERSION = 2
 #: Format 1 kept the release log inside the data snapshot; still read, migrated by a writer.
 OLDEST_READABLE = 1
-LOG_SUFFIX = ".releases.nq"
+LOG_POINTER = ".releases"
+LOG_FILE_PREFIX = "releases-"
 #: Snapshots kept besides the current one, so that readers that have not refreshed yet still work.
 KEEP_SNAPSHOTS = 3
 BUILDING_PREFIX = "building-"
@@ -160,9 +167,77 @@ class StoreDirectory:
     def building_path(self, name: str) -> Path:
         return self.snapshots / (BUILDING_PREFIX + name)
 
-    def log_path(self, name: str) -> Path:
-        """The release log of snapshot ``name``; absent for a format-1 snapshot."""
-        return self.snapshots / (name + LOG_SUFFIX)
+    def log_pointer(self, name: str) -> Path:
+        """Which log file, and how much of it, is the release log of snapshot ``name``."""
+        return self.snapshots / (name + LOG_POINTER)
+
+    def _pointed(self, name: str) -> tuple[Path, int] | None:
+        try:
+            text = self.log_pointer(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        file, _, length = text.strip().partition(" ")
+        if not file.startswith(LOG_FILE_PREFIX) or "/" in file or not length.isdigit():
+            raise StoreError(f"{self.root}: corrupt store: release log pointer {text[:80]!r}")
+        return self.snapshots / file, int(length)
+
+    def read_log(self, name: str) -> bytes | None:
+        """The release log of snapshot ``name`` (N-Quads); None for a format-1 snapshot, which
+        keeps its log inside its data. Raises ``StoreError`` for a missing or short log file."""
+        pointed = self._pointed(name)
+        if pointed is None:
+            return None
+        path, length = pointed
+        try:
+            with open(path, "rb") as f:
+                data = f.read(length)
+        except OSError as exc:
+            raise StoreError(f"{self.root}: corrupt store: {path.name}: {exc.strerror}") from exc
+        if len(data) != length:
+            raise StoreError(f"{self.root}: corrupt store: {path.name} is shorter than its log")
+        return data
+
+    def write_log(self, name: str, extends: str | None, prefix: bytes, added: bytes) -> None:
+        """Record the release log of the snapshot being built, ``name``: ``prefix + added``,
+        where ``prefix`` is the log of snapshot ``extends`` (None: a new log). Appends ``added``
+        to that snapshot's log file when the file ends where its log ends; else writes a new
+        file. Call with the write lock held, before ``commit``."""
+        pointed = self._pointed(extends) if extends is not None else None
+        if pointed is not None and pointed[0].stat().st_size == pointed[1] == len(prefix):
+            path, length = pointed
+            with open(path, "ab") as f:
+                f.write(added)
+                f.flush()
+                os.fsync(f.fileno())
+        else:
+            path, length = self.snapshots / f"{LOG_FILE_PREFIX}{name}.nq", len(prefix)
+            with open(path, "wb") as f:
+                f.write(prefix)
+                f.write(added)
+                f.flush()
+                os.fsync(f.fileno())
+        _write_atomically(self.log_pointer(name), f"{path.name} {length + len(added)}\n")
+
+    def forget_log(self, name: str) -> None:
+        """Undo ``write_log`` for a build that failed (bytes appended to a shared file stay,
+        unreferenced; the next write then starts a new file)."""
+        self.log_pointer(name).unlink(missing_ok=True)
+        (self.snapshots / f"{LOG_FILE_PREFIX}{name}.nq").unlink(missing_ok=True)
+
+    def _drop_unreferenced_logs(self) -> None:
+        """Delete pointers of snapshots that are gone and log files no pointer names."""
+        used = set()
+        for pointer in self.snapshots.glob("*" + LOG_POINTER):
+            name = pointer.name.removesuffix(LOG_POINTER)
+            if not self.snapshot_path(name).is_dir():
+                pointer.unlink(missing_ok=True)
+                continue
+            pointed = self._pointed(name)
+            if pointed is not None:
+                used.add(pointed[0].name)
+        for path in self.snapshots.glob(LOG_FILE_PREFIX + "*.nq"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
 
     def commit(self, name: str) -> None:
         """Move a finished build into place and point ``CURRENT`` at it."""
@@ -181,9 +256,7 @@ class StoreDirectory:
         """Delete builds left by killed or failed writes. Call with the write lock held."""
         for path in self.snapshots.glob(BUILDING_PREFIX + "*"):
             shutil.rmtree(path, ignore_errors=True)
-        for log in self.snapshots.glob("*" + LOG_SUFFIX):  # written, then the build failed
-            if not self.snapshot_path(log.name.removesuffix(LOG_SUFFIX)).is_dir():
-                log.unlink(missing_ok=True)
+        self._drop_unreferenced_logs()  # written, then the build failed
 
     def prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
         """Delete old snapshots beyond the newest ``keep`` that no reader holds a pin on."""
@@ -194,8 +267,9 @@ class StoreDirectory:
             with _try_flock(pin, fcntl.LOCK_EX) as free:
                 if free:
                     shutil.rmtree(self.snapshot_path(name), ignore_errors=True)
-                    self.log_path(name).unlink(missing_ok=True)
+                    self.log_pointer(name).unlink(missing_ok=True)
                     pin.unlink(missing_ok=True)
+        self._drop_unreferenced_logs()
 
     def pin(self, name: str) -> IO[bytes] | None:
         """Hold a shared lock saying "a reader uses this snapshot"; close the file to release.
