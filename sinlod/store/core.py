@@ -570,12 +570,11 @@ class Store:
                     str(building), change, carry, sink, info, self.base_iri, name, previous.last()
                 )
                 del base, carry
-                log = _next_log(previous, sink, recorded, quads, new_log)
+                log, added = _next_log(previous, sink, recorded, quads, new_log)
                 if new_log:
-                    self._dir.write_log(name, None, b"", log.data)
+                    self._dir.write_log(name, None, 0, lambda: b"", added)
                 else:  # usually appends this release to the published log's file
-                    added = log.data[len(previous.data) :]
-                    self._dir.write_log(name, current, previous.data, added)
+                    self._dir.write_log(name, current, previous.size, lambda: previous.data, added)
                 self._dir.commit(name)
                 if self._dir.format_version() < FORMAT_VERSION:
                     self._dir.upgrade_format()
@@ -610,7 +609,7 @@ class Store:
             recorded, quads = apply(
                 new, change, carry, sink, info, self.base_iri, name, previous.last()
             )
-            log = _next_log(previous, sink, recorded, quads, new_log)
+            log, _ = _next_log(previous, sink, recorded, quads, new_log)
             self._snapshot, self._name, self._log = new, name, log
             self._modified = datetime.now(UTC)
             return recorded
@@ -622,13 +621,16 @@ def _next_log(
     recorded: Release | None,
     quads: list[ox.Quad],
     new_log: bool,
-) -> ReleaseLog:
-    """The release log of the snapshot a write publishes."""
+) -> tuple[ReleaseLog, bytes]:
+    """The release log of the snapshot a write publishes, and the bytes it adds (with
+    ``new_log``: all of them)."""
     if new_log:
-        return ReleaseLog.of(sink.quads_for_pattern(None, None, None, None), previous.base)
+        log = ReleaseLog.of(sink.quads_for_pattern(None, None, None, None), previous.base)
+        return log, log.data
     if recorded is None:
-        return previous
-    return previous.appended(quads, recorded)
+        return previous, b""
+    added = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    return previous.appended(added, recorded), added
 
 
 def _graph_name(iri: str) -> ox.NamedNode:

@@ -41,7 +41,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -197,22 +197,30 @@ class StoreDirectory:
             raise StoreError(f"{self.root}: corrupt store: {path.name} is shorter than its log")
         return data
 
-    def write_log(self, name: str, extends: str | None, prefix: bytes, added: bytes) -> None:
-        """Record the release log of the snapshot being built, ``name``: ``prefix + added``,
-        where ``prefix`` is the log of snapshot ``extends`` (None: a new log). Appends ``added``
-        to that snapshot's log file when the file ends where its log ends; else writes a new
-        file. Call with the write lock held, before ``commit``."""
+    def write_log(
+        self,
+        name: str,
+        extends: str | None,
+        length: int,
+        prefix: Callable[[], bytes],
+        added: bytes,
+    ) -> None:
+        """Record the release log of the snapshot being built, ``name``: the log of snapshot
+        ``extends`` (``length`` bytes, ``prefix()``; None: a new log), then ``added``. Appends
+        ``added`` to that snapshot's log file when the file ends where its log ends (the usual
+        case: no copy); else writes a new file. Call with the write lock held, before ``commit``.
+        """
         pointed = self._pointed(extends) if extends is not None else None
-        if pointed is not None and pointed[0].stat().st_size == pointed[1] == len(prefix):
-            path, length = pointed
+        if pointed is not None and pointed[0].stat().st_size == pointed[1] == length:
+            path = pointed[0]
             with open(path, "ab") as f:
                 f.write(added)
                 f.flush()
                 os.fsync(f.fileno())
         else:
-            path, length = self.snapshots / f"{LOG_FILE_PREFIX}{name}.nq", len(prefix)
+            path = self.snapshots / f"{LOG_FILE_PREFIX}{name}.nq"
             with open(path, "wb") as f:
-                f.write(prefix)
+                f.write(prefix())
                 f.write(added)
                 f.flush()
                 os.fsync(f.fileno())

@@ -402,13 +402,16 @@ def release_triples(log: ox.Store, base: str, release_id: str | None = None) -> 
 class ReleaseLog:
     """One snapshot's release log: N-Quads bytes that never change, parsed when first read.
 
-    A write makes the next log by appending its release to these bytes (and to the parsed list of
-    releases, when known) instead of copying and re-reading a store: the log grows with every
-    write, and a write's cost must not grow with it.
+    A write makes the next log by appending its release (as a new chunk of bytes, and to the
+    parsed list of releases when known) instead of copying and re-reading the log: the log grows
+    with every write, and a write's cost must not grow with it.
     """
 
-    def __init__(self, data: bytes, base: str, releases: list[Release] | None = None) -> None:
-        self.data = data
+    def __init__(
+        self, data: bytes, base: str, releases: list[Release] | None = None, *more: bytes
+    ) -> None:
+        self._chunks = (data, *more)
+        self.size = sum(len(c) for c in self._chunks)
         self.base = base
         self._releases = releases
         self._store: ox.Store | None = None
@@ -418,13 +421,22 @@ class ReleaseLog:
     def of(cls, quads: Iterable[ox.Quad], base: str) -> ReleaseLog:
         return cls(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"", base)
 
+    @property
+    def data(self) -> bytes:
+        """The whole log as N-Quads (joined once, when first asked for)."""
+        with self._lock:
+            if len(self._chunks) > 1:
+                self._chunks = (b"".join(self._chunks),)
+            return self._chunks[0]
+
     def store(self) -> ox.Store:
         """The log as a pyoxigraph store (the graph ``{base}graph/releases``); do not write."""
+        data = self.data
         with self._lock:
             if self._store is None:
                 store = ox.Store()
-                if self.data:
-                    store.extend(ox.parse(self.data, ox.RdfFormat.N_QUADS))
+                if data:
+                    store.extend(ox.parse(data, ox.RdfFormat.N_QUADS))
                 self._store = store
             return self._store
 
@@ -437,11 +449,15 @@ class ReleaseLog:
         return list(self._releases)
 
     def last(self) -> Release | None:
+        known = self._releases
+        if known is not None:
+            return known[-1] if known else None
         found = self.releases()
         return found[-1] if found else None
 
-    def appended(self, quads: Sequence[ox.Quad], release: Release) -> ReleaseLog:
-        """The next log: these bytes, then the release's quads."""
-        more = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    def appended(self, added: bytes, release: Release) -> ReleaseLog:
+        """The next log: these bytes, then ``added`` (the N-Quads of ``release``)."""
         known = None if self._releases is None else [*self._releases, release]
-        return ReleaseLog(self.data + more, self.base, known)
+        with self._lock:
+            chunks = self._chunks
+        return ReleaseLog(chunks[0], self.base, known, *chunks[1:], added)
