@@ -460,4 +460,6 @@ class ReleaseLog:
         known = None if self._releases is None else [*self._releases, release]
         with self._lock:
             chunks = self._chunks
-        return ReleaseLog(chunks[0], self.base, known, *chunks[1:], added)
+        log = ReleaseLog(b"", self.base, known)
+        log._chunks, log.size = (*chunks, added), self.size + len(added)
+        return log
