@@ -95,7 +95,7 @@ async def test_without_assets_the_page_is_a_form_that_says_how_to_install(
     app = create_app(without_assets(shipped_settings, tmp_path))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             page = (await client.get("/sparql", headers=HTML)).text
             missing = await client.get("/static/vendor/yasgui/yasgui.min.js")
     assert "yasgui.min.js" not in page
