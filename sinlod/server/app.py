@@ -8,6 +8,7 @@ it at shutdown.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -66,6 +67,19 @@ class _SinlodApp(FastAPI):
             public_url=settings.public_url if settings is not None else None,
             docs_path=self.docs_url,
         )
+
+    def openapi(self) -> dict[str, Any]:
+        """The schema without HEAD operations: every HEAD route mirrors its GET, and FastAPI gives
+        both one operation id (a duplicate that FastAPI 0.165 warns about, which made the schema a
+        500 where warnings are errors)."""
+        if self.openapi_schema is None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
+                schema = super().openapi()
+            for operations in schema.get("paths", {}).values():
+                operations.pop("head", None)
+            self.openapi_schema = schema
+        return self.openapi_schema
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
