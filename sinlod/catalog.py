@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyoxigraph import Literal, NamedNode, Store, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from sinlod.config import Settings
 from sinlod.linking import AUTHORITY, LINK_TARGETS
 from sinlod.namespaces import PREFIXES
+from sinlod.store.graphs import data_graphs
 from sinlod.store.releases import Release
 
 RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
+#: Named graphs a query ranges over (``GRAPH ?g``).
+Graphs = list[NamedNode | BlankNode]
 XSD = PREFIXES["xsd"]
 
 
@@ -52,32 +55,27 @@ class Urls:
         return NamedNode(f"{self.base}id/{type_}/{key}")
 
 
-def _select(store: Store, query: str) -> Iterator[tuple[object, ...]]:
-    for row in store.query(query, use_default_graph_as_union=True):  # type: ignore[union-attr]
+def _select(store: Store, query: str, graphs: Graphs | None = None) -> Iterator[tuple[object, ...]]:
+    """Rows of ``query``; with ``graphs``, ``GRAPH ?g`` ranges over those graphs only."""
+    if graphs is None:
+        results = store.query(query, use_default_graph_as_union=True)
+    else:
+        results = store.query(query, named_graphs=graphs)
+    for row in results:  # type: ignore[union-attr]
         yield tuple(row)
 
 
-def _count(store: Store, query: str) -> int:
-    for row in _select(store, query):
+def _count(store: Store, query: str, graphs: Graphs | None = None) -> int:
+    for row in _select(store, query, graphs):
         value = row[0]
         return int(value.value) if isinstance(value, Literal) else 0
     return 0
 
 
-def _graph_filter(settings: Settings) -> str:
-    """Restrict statistics to the data graphs: not the ontology, reference or release graphs."""
-    g = settings.base_iri + "graph/"
-    return (
-        f'FILTER(STRSTARTS(STR(?g), "{g}")'
-        f" && !(?g IN (<{g}ontology>, <{g}releases>, <{g}reference>))"
-        f' && !STRSTARTS(STR(?g), "{g}vocabularies/") && !STRSTARTS(STR(?g), "{g}reference/"))'
-    )
-
-
 def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
     """A VoID description of the published data, with class and property partitions and linksets."""
     ds = urls.thing("dataset", "sinlod")
-    graphs = _graph_filter(settings)
+    graphs = data_graphs(store, settings.base_iri)
     out: list[Triple] = []
     add = out.append
     add(Triple(ds, RDF_TYPE, _n("void:Dataset")))
@@ -91,9 +89,9 @@ def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
     add(Triple(ds, _n("void:feature"), NamedNode("http://www.w3.org/ns/formats/Turtle")))
     totals = (
         "SELECT (COUNT(*) AS ?t) (COUNT(DISTINCT ?s) AS ?s_) (COUNT(DISTINCT ?o) AS ?o_) "
-        f"(COUNT(DISTINCT ?p) AS ?p_) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }}"
+        "(COUNT(DISTINCT ?p) AS ?p_) WHERE { GRAPH ?g { ?s ?p ?o } }"
     )
-    for row in _select(store, totals):
+    for row in _select(store, totals, graphs):
         for prop, value in zip(
             ("void:triples", "void:distinctSubjects", "void:distinctObjects", "void:properties"),
             row,
@@ -102,8 +100,9 @@ def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
             add(Triple(ds, _n(prop), _int(value)))
     entities = _count(
         store,
-        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {graphs} "
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} "
         f'FILTER(STRSTARTS(STR(?s), "{settings.base_iri}id/")) }}',
+        graphs,
     )
     add(Triple(ds, _n("void:entities"), _int(Literal(str(entities)))))
     out.extend(_partitions(store, ds, graphs))
@@ -127,14 +126,14 @@ def _partition_node(ds: NamedNode, kind: str, iri: str) -> NamedNode:
 _PARTITIONS = (
     (
         "class",
-        "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?t }} {graphs} }}",
+        "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?t } }",
         "void:classPartition",
         "void:class",
         "void:entities",
     ),
     (
         "property",
-        "SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?t ?o }} {graphs} }}",
+        "SELECT ?t (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?t ?o } }",
         "void:propertyPartition",
         "void:property",
         "void:triples",
@@ -142,11 +141,11 @@ _PARTITIONS = (
 )
 
 
-def _partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+def _partitions(store: Store, ds: NamedNode, graphs: Graphs) -> Iterator[Triple]:
     """Class partitions (entities per class) and property partitions (triples per property)."""
     for kind, select, link, term, count in _PARTITIONS:
-        query = select.format(graphs=graphs) + " GROUP BY ?t ORDER BY ?t"
-        for iri, n in _select(store, query):
+        query = select + " GROUP BY ?t ORDER BY ?t"
+        for iri, n in _select(store, query, graphs):
             if not isinstance(iri, NamedNode):
                 continue  # `?s a "text"` or a blank-node class: data, not a class partition
             part = _partition_node(ds, kind, iri.value)
@@ -155,14 +154,11 @@ def _partitions(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
             yield Triple(part, _n(count), _int(n))
 
 
-def _vocabularies(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+def _vocabularies(store: Store, ds: NamedNode, graphs: Graphs) -> Iterator[Triple]:
     """The vocabularies whose terms are used as properties or classes (namespace of the term)."""
-    query = (
-        "SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } "
-        f"{graphs} }}"
-    )
+    query = "SELECT DISTINCT ?t WHERE { { GRAPH ?g { ?s ?t ?o } } UNION { GRAPH ?g { ?s a ?t } } }"
     namespaces = set()
-    for (term,) in _select(store, query):
+    for (term,) in _select(store, query, graphs):
         if isinstance(term, NamedNode):
             namespaces.add(namespace_of(term.value))
     for ns in sorted(namespaces):
@@ -185,26 +181,26 @@ def namespace_of(iri: str) -> str:
     return iri[: cut + 1] if cut >= 0 else iri
 
 
-def _examples(store: Store, ds: NamedNode, settings: Settings, graphs: str) -> Iterator[Triple]:
+def _examples(store: Store, ds: NamedNode, settings: Settings, graphs: Graphs) -> Iterator[Triple]:
     """One example resource per main class, so that a crawler can start somewhere real."""
     for cls in ("Project", "Organisation", "Event", "Place"):
         query = (
-            f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{PREFIXES['sinlod']}{cls}> }} {graphs} }} "
+            f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{PREFIXES['sinlod']}{cls}> }} }} "
             "ORDER BY ?s LIMIT 1"
         )
-        for (s,) in _select(store, query):
+        for (s,) in _select(store, query, graphs):
             if isinstance(s, NamedNode):  # a blank node is no place to start from
                 yield Triple(ds, _n("void:exampleResource"), s)
 
 
-def _linksets(store: Store, ds: NamedNode, graphs: str) -> Iterator[Triple]:
+def _linksets(store: Store, ds: NamedNode, graphs: Graphs) -> Iterator[Triple]:
     for target in LINK_TARGETS:
         query = (
             "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{target.namespace}")) {graphs} }} '
+            f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{target.namespace}")) }} '
             "GROUP BY ?p ORDER BY ?p"
         )
-        rows = list(_select(store, query))
+        rows = list(_select(store, query, graphs))
         if not rows:
             continue
         linkset = NamedNode(f"{ds.value}/linkset/{target.key}")
@@ -321,7 +317,7 @@ def catalog_triples(
         iri = AUTHORITY + "language/" + code
         add(Triple(ds, _n("dct:language"), NamedNode(iri)))
         out.extend(_concept(iri, AUTHORITY + "language", label))
-    for iri in _countries(store):
+    for iri in _countries(store, data_graphs(store, settings.base_iri)):
         add(Triple(ds, _n("dct:spatial"), NamedNode(iri)))
         add(Triple(NamedNode(iri), RDF_TYPE, _n("dct:Location")))
         out.extend(_country(store, iri))
@@ -413,19 +409,22 @@ def _country(store: Store, iri: str) -> Iterator[Triple]:
         yield Triple(node, _n("skos:prefLabel"), label)
 
 
-def _countries(store: Store) -> list[str]:
+def _countries(store: Store, graphs: Graphs) -> list[str]:
+    """The countries the data links to (not the reference tables, which name them all)."""
     query = (
-        "SELECT DISTINCT ?o WHERE { ?s ?p ?o "
+        "SELECT DISTINCT ?o WHERE { GRAPH ?g { ?s ?p ?o } "
         f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{AUTHORITY}country/")) }} ORDER BY ?o'
     )
-    return [row[0].value for row in _select(store, query) if isinstance(row[0], NamedNode)]
+    rows = _select(store, query, graphs)
+    return [row[0].value for row in rows if isinstance(row[0], NamedNode)]
 
 
 def _temporal(store: Store, ds: NamedNode, urls: Urls) -> Iterator[Triple]:
     """dct:temporal from the earliest start to the latest end stated in the data."""
     query = (
-        f"SELECT (MIN(?d) AS ?lo) (MAX(?d) AS ?hi) WHERE {{ ?s ?p ?v "
-        f"FILTER(?p IN (<{PREFIXES['sinlod']}startDate>, <{PREFIXES['sinlod']}endDate>)) "
+        "SELECT (MIN(?d) AS ?lo) (MAX(?d) AS ?hi) WHERE { "
+        f"{{ ?s <{PREFIXES['sinlod']}startDate> ?v }} "
+        f"UNION {{ ?s <{PREFIXES['sinlod']}endDate> ?v }} "
         'BIND(SUBSTR(STR(?v), 1, 4) AS ?d) FILTER(REGEX(?d, "^[0-9]{4}$")) }'
     )
     for lo, hi in _select(store, query):

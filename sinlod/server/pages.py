@@ -123,8 +123,11 @@ def labels_of(store: Store, terms: set[str]) -> dict[str, dict[str, str]]:
     if not terms:
         return {}
     values = " ".join(f"<{t}>" for t in sorted(terms))
-    props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
-    query = f"SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }} VALUES ?p {{ {props} }} ?t ?p ?l }}"
+    # The properties as a FILTER, not a second VALUES: with two VALUES blocks Oxigraph joins the
+    # pattern ``?t ?p ?l`` unbound, a scan of the whole store (30 ms with the reference tables
+    # published, against 0.2 ms here).
+    props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    query = f"SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }} ?t ?p ?l FILTER(?p IN ({props})) }}"
     labels: dict[str, dict[str, str]] = {}
     results = store.query(query, union_default_graph=True)  # all graphs, in either mode
     assert isinstance(results, ox.QuerySolutions)

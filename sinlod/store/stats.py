@@ -7,6 +7,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from sinlod.store.graphs import data_graphs
+
 #: External datasets sinlod links to, by the IRI namespaces of their resources.
 EXTERNAL_DATASETS: dict[str, tuple[str, ...]] = {
     "NUTS": ("http://data.europa.eu/nuts/",),
@@ -41,20 +43,10 @@ class Stats:
         }
 
 
-def _data_graph_filter(base: str) -> str:
-    """A SPARQL FILTER keeping ``?g`` to the graphs that hold published source data."""
-    skipped = [
-        f"{base}graph/releases",
-        f"{base}graph/ontology",
-        f"{base}graph/vocabularies/",
-        f"{base}graph/reference",
-    ]
-    tests = " && ".join(f'!STRSTARTS(STR(?g), "{prefix}")' for prefix in skipped)
-    return f"FILTER({tests})"
-
-
-def _rows(store: ox.Store, query: str) -> list[Any]:
-    result = store.query(query)
+def _rows(
+    store: ox.Store, query: str, graphs: list[ox.NamedNode | ox.BlankNode] | None = None
+) -> list[Any]:
+    result = store.query(query, named_graphs=graphs)
     assert isinstance(result, ox.QuerySolutions)
     return list(result)
 
@@ -71,14 +63,14 @@ def compute_stats(store: ox.Store, base: str, release_id: str | None) -> Stats:
     default = len(store) - sum(graphs.values())
     if default:
         graphs["(default graph)"] = default
-    keep = _data_graph_filter(base)
+    data = data_graphs(store, base)
     classes = {
         row["c"].value: int(row["n"].value)
         for row in _rows(
             store,
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-            + keep
-            + " } GROUP BY ?c ORDER BY DESC(?n) ?c",
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }"
+            " GROUP BY ?c ORDER BY DESC(?n) ?c",
+            data,
         )
     }
     links = {}
@@ -86,7 +78,7 @@ def compute_stats(store: ox.Store, base: str, release_id: str | None) -> Stats:
         test = " || ".join(f'STRSTARTS(STR(?o), "{p}")' for p in prefixes)
         query = (
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            f"{keep} FILTER(isIRI(?o) && ({test})) }}"
+            f"FILTER(isIRI(?o) && ({test})) }}"
         )
-        links[name] = int(_rows(store, query)[0]["n"].value)
+        links[name] = int(_rows(store, query, data)[0]["n"].value)
     return Stats(release_id=release_id, graphs=graphs, classes=classes, links=links)
