@@ -466,8 +466,8 @@ class Store:
                     w.remove_graph(g)
                 if isinstance(content, Path):
                     bulk_load(w, content, to_graph=g)
-                else:
-                    w.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in content)
+                else:  # the snapshot being built has no readers: no transaction needed, 2x faster
+                    w.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in content)
             return sorted(graphs)
 
         recorded = self._write(
