@@ -29,6 +29,7 @@ from sinlod.server import (
     pages,
     problems,
     query_route,
+    reconcile,
     releases,
     resources,
     sparql,
@@ -121,7 +122,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     _add_middleware(app, settings)
     pages.mount_assets(app, settings)  # before /static, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sparql, graph_store, resources, catalog, releases, pages):
+    for module in (sparql, graph_store, resources, catalog, releases, reconcile, pages):
         app.include_router(module.router)
     query_route.install(app.router.routes)
     redirect_slashes_for_reads(app.router)

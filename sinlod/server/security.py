@@ -13,6 +13,9 @@ second line, for whatever slips past both:
 * ``Referrer-Policy: strict-origin-when-cross-origin``: links out of a page do not carry its
   query string (a ``/sparql?query=`` URL) to other sites.
 
+The reconciliation preview (``/reconcile/preview``) is made to be framed by OpenRefine, on any
+origin: it alone may be framed, and runs no script at all (``default-src 'none'``).
+
 FastAPI's API docs page (``/api/docs``) loads Swagger UI from a CDN with an inline starter
 script, so it alone gets a policy that allows those; it shows the OpenAPI document, not data.
 
@@ -51,6 +54,12 @@ def content_security_policy(public_url: str | None) -> str:
             connect = f" {parts.scheme}://{parts.netloc}"
     return _POLICY.format(connect=connect)
 
+#: ``/reconcile/preview``: framed by OpenRefine (any origin), no script, no requests.
+PREVIEW_PATH = "/reconcile/preview"
+_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
+
 
 class SecurityHeaders:
     """ASGI layer adding the headers above to every HTTP response."""
@@ -66,12 +75,19 @@ class SecurityHeaders:
         self.headers = [*common, (b"content-security-policy", policy)]
         self.docs_headers = [*common, (b"content-security-policy", _DOCS_POLICY.encode())]
         self.docs_path = docs_path
+        self.preview_headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"content-security-policy", _PREVIEW_POLICY.encode()),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         extra = self.docs_headers if scope["path"] == self.docs_path else self.headers
+        if scope["path"] == PREVIEW_PATH:
+            extra = self.preview_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
