@@ -2,16 +2,19 @@
 
 Each command parses its options, calls one library function, prints the result and exits with a
 meaningful code: 0 ok, 1 invalid data, 2 usage or unreadable input. Library errors are turned into
-messages in one place (``main``), never shown as tracebacks.
+messages in one place (``Command.invoke``, through ``_show_failure``), never shown as tracebacks:
+a command body raises and never catches ``SinlodError``. Options that several commands share are
+declared once, as decorators (``source_options``, ``store_option``, ``format_option``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import click
 
@@ -47,39 +50,72 @@ def exit_code_for(error: SinlodError) -> int:
     return 2
 
 
-def fail(error: SinlodError) -> Failure:
-    return Failure(str(error), exit_code_for(error))
+def _show_failure(ctx: click.Context, error: SinlodError) -> NoReturn:
+    """What the user sees of a library error, and the exit code: the one place that maps them.
+
+    Problems in the records are listed one per line (``--format-errors`` where the command has
+    it) and exit 1; a refusal that carries its validation report shows the report first, in the
+    command's ``--format`` (nothing with ``--quiet``); any other error is one ``Error:`` line.
+    """
+    if isinstance(error, ConversionFailed):
+        _print_problems(error, ctx.params.get("format_errors") or "human", ctx)
+        ctx.exit(1)
+    if isinstance(error, InvalidData) and error.report is not None:
+        if ctx.params.get("fmt") == "json":
+            click.echo(json.dumps(error.report.to_json(), indent=2, ensure_ascii=False))
+        elif not ctx.params.get("quiet"):
+            click.echo(error.report.render_human(color=True))
+    raise Failure(str(error), exit_code_for(error)) from error
+
+
+class Command(click.Command):
+    """A sinlod command: library errors raised by its body become messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SinlodError as exc:
+            _show_failure(ctx, exc)
+
+
+class Group(click.Group):
+    """The ``sinlod`` group: its commands and subgroups are of the classes above."""
+
+    command_class = Command
+    group_class = type  # subgroups (``sinlod link``) are Groups too
 
 
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Settings from the group's --config plus a command's own options."""
     root = ctx.find_root()
     config = root.params.get("config")
-    try:
-        return Settings.load(config_file=config, **overrides)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    return Settings.load(config_file=config, **overrides)
 
 
 def store_option(f: F) -> F:
     return click.option(
         "--store",
         "store_path",
-        type=click.Path(path_type=__import__("pathlib").Path),
+        type=click.Path(path_type=Path),
         default=None,
         help="Store directory (default: var/store or SINLOD_STORE_PATH).",
     )(f)
 
 
-def mapping_options(f: F) -> F:
-    """``--mappings DIR`` and ``--mapping FILE``: where record files find their CSVW mapping."""
-    f = click.option(
-        "--mapping",
-        "mapping_files",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="A CSVW mapping file for records (repeatable).",
-    )(f)
+def format_option(*choices: str, default: str | None, help: str | None = None) -> Callable[[F], F]:
+    """``--format`` (the ``fmt`` parameter): how a command prints what it made."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def mappings_option(f: F) -> F:
+    """``--mappings DIR`` (the ``mappings_dir`` setting for this run)."""
     return click.option(
         "--mappings",
         "mappings_dir",
@@ -87,6 +123,40 @@ def mapping_options(f: F) -> F:
         default=None,
         help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
     )(f)
+
+
+def source_options(f: F) -> F:
+    """``--mappings DIR`` and ``--mapping FILE``: where record files find their CSVW mapping.
+
+    Every command that reads records takes them, so a missing mapping's hint ("use --mappings
+    DIR or --mapping FILE") names options the command has. ``publish`` has ``--mappings`` only:
+    its library call takes no mapping files yet (issue 11).
+    """
+    f = click.option(
+        "--mapping",
+        "mapping_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A CSVW mapping file for records (repeatable).",
+    )(f)
+    return mappings_option(f)
+
+
+def reading_options(f: F) -> F:
+    """``--sheet``, ``--encoding``, ``--delimiter``: how record files are read.
+
+    Only on the commands whose library call takes them (``convert``); ``validate``, ``publish``
+    and ``link`` read with the defaults until the library passes these through.
+    """
+    f = click.option(
+        "--delimiter", default=None, help="CSV delimiter (default: sniffed from the header)."
+    )(f)
+    f = click.option(
+        "--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8)."
+    )(f)
+    return click.option("--sheet", default=None, help="Convert only this sheet of XLSX workbooks.")(
+        f
+    )
 
 
 def reference_option(f: F) -> F:
@@ -98,11 +168,11 @@ def reference_option(f: F) -> F:
     )(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sinlod")
 @click.option(
     "--config",
-    type=click.Path(exists=True, dir_okay=False, path_type=__import__("pathlib").Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Settings file (TOML); default sinlod.toml if present.",
 )
@@ -116,12 +186,12 @@ def cli(config: Any) -> None:
 
 @cli.command("validate")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "sarif", "ttl"]),
+@format_option(
+    "human",
+    "json",
+    "sarif",
+    "ttl",
     default="human",
-    show_default=True,
     help="human: grouped by file and record; json; sarif (SARIF 2.1.0); ttl (sh:ValidationReport).",
 )
 @click.option(
@@ -131,7 +201,7 @@ def cli(config: Any) -> None:
     default=None,
     help="Published store whose resources the data may refer to (only what it needs is read).",
 )
-@mapping_options
+@source_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
     "--engine",
@@ -164,26 +234,18 @@ def validate_command(
       sinlod validate --format sarif data/records > validation.sarif
       sinlod validate --context var/store new-projects.csv
     """
-    import json
-
     from sinlod.validate import validate
     from sinlod.validate.render import summary
 
     settings = settings_from(ctx, mappings_dir=mappings_dir, validation_engine=engine)
-    try:
-        with _stage_progress(enabled=not quiet, length=5, label="Validating") as step:
-            report = validate(
-                list(sources),
-                settings,
-                context=context,
-                progress=step,
-                mapping_files=mapping_files,
-            )
-    except ConversionFailed as exc:
-        _print_problems(exc, "human")  # as `sinlod convert` reports them
-        ctx.exit(1)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    with _stage_progress(enabled=not quiet, length=5, label="Validating") as step:
+        report = validate(
+            list(sources),
+            settings,
+            context=context,
+            progress=step,
+            mapping_files=mapping_files,
+        )
     if fmt == "human":
         click.echo(summary(report, color=True) if quiet else report.render_human(color=True))
     elif fmt == "ttl":
@@ -239,9 +301,14 @@ def link_group() -> None:
 @link_group.command("check")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @reference_option
+@source_options
 @click.pass_context
 def link_check_command(
-    ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
+    ctx: click.Context,
+    sources: tuple[Path, ...],
+    reference: Path | None,
+    mappings_dir: Path | None,
+    mapping_files: tuple[Path, ...],
 ) -> None:
     """Report links into closed EU code lists (NUTS, authority tables) that the snapshots lack.
 
@@ -253,12 +320,9 @@ def link_check_command(
     """
     from sinlod.linking import check_links, load_tables
 
-    settings = settings_from(ctx)
-    quads, source_map, _ = _link_inputs(ctx, sources, reference)
-    try:
-        tables = load_tables(reference or settings.data_dir / "reference")
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    settings = settings_from(ctx, mappings_dir=mappings_dir)
+    quads, source_map = _link_inputs(sources, settings, mapping_files)
+    tables = load_tables(reference or settings.data_dir / "reference")
     problems = check_links(quads, tables, source_map)
     for problem in problems:
         click.echo(str(problem))
@@ -269,20 +333,12 @@ def link_check_command(
 
 
 def _link_inputs(
-    ctx: click.Context, sources: tuple[Path, ...], reference: Path | None
-) -> tuple[list[Any], Any, None]:
-    """Quads and source map of SOURCES, or exit with the problems."""
+    sources: tuple[Path, ...], settings: Settings, mapping_files: tuple[Path, ...]
+) -> tuple[list[Any], Any]:
+    """Quads and source map of SOURCES (records converted, RDF files read)."""
     from sinlod.validate.run import read_inputs
 
-    settings = settings_from(ctx)
-    try:
-        quads, source_map = read_inputs(list(sources), settings)
-        return quads, source_map, None
-    except ConversionFailed as exc:
-        _print_problems(exc, "human")
-        ctx.exit(1)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    return read_inputs(list(sources), settings, mapping_files)
 
 
 @link_group.command("suggest")
@@ -313,7 +369,7 @@ def _link_inputs(
     show_default=True,
     help="Score (0-100) a candidate needs to be a match.",
 )
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@format_option("csv", "json", default="csv")
 @click.option(
     "--accept",
     type=click.FloatRange(0, 100),
@@ -326,6 +382,7 @@ def _link_inputs(
     help="Record column --accept fills (default: the target, e.g. nuts); only empty cells.",
 )
 @reference_option
+@source_options
 @click.pass_context
 def link_suggest_command(
     ctx: click.Context,
@@ -338,6 +395,8 @@ def link_suggest_command(
     accept: float | None,
     column: str | None,
     reference: Path | None,
+    mappings_dir: Path | None,
+    mapping_files: tuple[Path, ...],
 ) -> None:
     """Suggest links for things that have none into TARGET: scored, ambiguous cases flagged.
 
@@ -354,7 +413,6 @@ def link_suggest_command(
     """
     import csv
     import io
-    import json
 
     from sinlod.linking import load_tables, suggest_links, target_named
     from sinlod.linking.suggest import table_named
@@ -362,22 +420,19 @@ def link_suggest_command(
     from sinlod.namespaces import PREFIXES
 
     cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
-    settings = settings_from(ctx)
-    try:
-        link_target = target_named(target)
-        tables = load_tables(reference or settings.data_dir / "reference")
-        quads, source_map, _ = _link_inputs(ctx, sources, None)
-        wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
-        found = suggest_links(
-            quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
-        )
-        written = {}
-        if accept is not None:
-            chosen = [s for s in found if s.status == "match" and s.score >= accept]
-            namespace = table_named(link_target.key).namespace  # codes, not the dataset
-            written = write_back(chosen, source_map, column or target, namespace)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    settings = settings_from(ctx, mappings_dir=mappings_dir)
+    link_target = target_named(target)
+    tables = load_tables(reference or settings.data_dir / "reference")
+    quads, source_map = _link_inputs(sources, settings, mapping_files)
+    wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
+    found = suggest_links(
+        quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
+    )
+    written = {}
+    if accept is not None:
+        chosen = [s for s in found if s.status == "match" and s.score >= accept]
+        namespace = table_named(link_target.key).namespace  # codes, not the dataset
+        written = write_back(chosen, source_map, column or target, namespace)
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
     else:
@@ -404,17 +459,18 @@ def link_suggest_command(
     default=None,
     help="Output file (written only if conversion succeeds); default: stdout.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["ttl", "nt", "nq", "jsonld", "rdf", "trig"]),
+@format_option(
+    "ttl",
+    "nt",
+    "nq",
+    "jsonld",
+    "rdf",
+    "trig",
     default=None,
     help="Output format (default: from the -o extension, else ttl).",
 )
-@mapping_options
-@click.option("--sheet", default=None, help="Convert only this sheet of XLSX workbooks.")
-@click.option("--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8).")
-@click.option("--delimiter", default=None, help="CSV delimiter (default: sniffed from the header).")
+@source_options
+@reading_options
 @click.option(
     "--max-errors",
     default=100,
@@ -459,35 +515,31 @@ def convert_command(
     from sinlod.convert import convert_to_file, expand_sources
 
     settings = settings_from(ctx)
-    try:
-        total = len(expand_sources(sources))
-        with _stage_progress(enabled=not quiet, length=total, label="Converting") as step:
-            count = convert_to_file(
-                list(sources),
-                settings,
-                output,
-                fmt,
-                mappings_dir=mappings_dir,
-                mapping_files=mapping_files,
-                sheet=sheet,
-                encoding=encoding,
-                delimiter=delimiter,
-                max_errors=max_errors,
-                progress=step,
-            )
-    except ConversionFailed as exc:
-        _print_problems(exc, format_errors)
-        ctx.exit(1)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    total = len(expand_sources(sources))
+    with _stage_progress(enabled=not quiet, length=total, label="Converting") as step:
+        count = convert_to_file(
+            list(sources),
+            settings,
+            output,
+            fmt,
+            mappings_dir=mappings_dir,
+            mapping_files=mapping_files,
+            sheet=sheet,
+            encoding=encoding,
+            delimiter=delimiter,
+            max_errors=max_errors,
+            progress=step,
+        )
     if not quiet and output is not None:
         click.echo(f"{count} triples written to {output}", err=True)
 
 
-def _print_problems(exc: ConversionFailed, how: str) -> None:
-    """One problem per line on stderr, then ``N problems in M files``."""
-    import json
+def _print_problems(exc: ConversionFailed, how: str, ctx: click.Context) -> None:
+    """One problem per line on stderr, then ``N problems in M files``.
 
+    A conversion cut short is said so by the option that sets the limit where the command has
+    it, else by the number it stopped at.
+    """
     for error in exc.errors:
         if how == "json":
             loc = error.location or SourceLocation("")
@@ -498,7 +550,8 @@ def _print_problems(exc: ConversionFailed, how: str) -> None:
             click.echo(str(error), err=True)
     files = {e.location.file for e in exc.errors if e.location is not None}
     n, m = len(exc.errors), len(files)
-    more = " (stopped at --max-errors)" if exc.truncated else ""
+    limit = "--max-errors" if "max_errors" in ctx.params else str(n)
+    more = f" (stopped at {limit})" if exc.truncated else ""
     click.echo(f"{n} problem{'s' * (n != 1)} in {m} file{'s' * (m != 1)}{more}", err=True)
 
 
@@ -551,10 +604,7 @@ def serve_command(
     from sinlod.server.run import check_store, serve  # the server stack loads only when serving
 
     settings = settings_from(ctx, store_path=store_path, host=host, port=port)
-    try:
-        check_store(settings)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    check_store(settings)
     click.echo(
         f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
     )
@@ -568,8 +618,8 @@ RESULT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "rdf", "n3")
 
 
-def _store_settings(ctx: click.Context, store_path: Path | None) -> Settings:
-    return settings_from(ctx, store_path=store_path)
+def _store_settings(ctx: click.Context, store_path: Path | None, **overrides: Any) -> Settings:
+    return settings_from(ctx, store_path=store_path, **overrides)
 
 
 def _open_store(settings: Settings, *, read_only: bool) -> Any:
@@ -579,10 +629,7 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
     path = settings.store_path
     if read_only and not path.exists():
         raise Failure(f"{path}: no store here (publish something first)", 2)
-    try:
-        return Store.open(path, read_only=read_only, base_iri=settings.base_iri)
-    except SinlodError as exc:
-        raise fail(exc) from exc
+    return Store.open(path, read_only=read_only, base_iri=settings.base_iri)
 
 
 @cli.command("publish")
@@ -600,10 +647,9 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
 @click.option(
     "--no-ontology", is_flag=True, help="Do not (re)publish the ontology and vocabularies."
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True
-)
+@format_option("human", "json", default="human")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no findings, only errors.")
+@mappings_option
 @click.pass_context
 def publish_command(
     ctx: click.Context,
@@ -615,6 +661,7 @@ def publish_command(
     no_ontology: bool,
     fmt: str,
     quiet: bool,
+    mappings_dir: Path | None,
 ) -> None:
     """Convert (records) or read (RDF files), validate with the store as context, and publish.
 
@@ -628,37 +675,21 @@ def publish_command(
       sinlod publish data/records --store var/store
       sinlod publish extra/projects.nt --force
     """
-    import json
+    from sinlod.publish import publish
 
-    from sinlod.publish import PublishRefused, publish
-
-    settings = _store_settings(ctx, store_path)
+    settings = _store_settings(ctx, store_path, mappings_dir=mappings_dir)
     store = _open_store(settings, read_only=False)
-    try:
-        with _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
-            result = publish(
-                list(sources),
-                settings,
-                store,
-                force=force,
-                validate=not skip_validation,
-                ontology=not no_ontology,
-                skip_unchanged=not republish,
-                progress=step,
-            )
-    except ConversionFailed as exc:
-        _print_problems(exc, "human")
-        ctx.exit(1)
-    except PublishRefused as exc:
-        if fmt == "json":
-            click.echo(json.dumps(exc.report.to_json(), indent=2, ensure_ascii=False))
-        elif not quiet:
-            click.echo(exc.report.render_human(color=True))
-        raise fail(exc) from exc
-    except SinlodError as exc:
-        raise fail(exc) from exc
-    finally:
-        store.close()
+    with store, _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
+        result = publish(
+            list(sources),
+            settings,
+            store,
+            force=force,
+            validate=not skip_validation,
+            ontology=not no_ontology,
+            skip_unchanged=not republish,
+            progress=step,
+        )
     if fmt == "json":
         data = {
             "release": result.release.to_json() if result.release else None,
@@ -687,9 +718,7 @@ def publish_command(
 
 @cli.command("releases")
 @store_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json", default="table")
 @click.pass_context
 def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
     """List the releases recorded in the store, oldest first.
@@ -699,8 +728,6 @@ def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> N
       sinlod releases --store var/store
       sinlod releases --format json | jq '.[-1].files'
     """
-    import json
-
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
     with store:
         releases = store.releases()
@@ -746,10 +773,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int = 60
 @cli.command("query")
 @click.argument("query")
 @store_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+@format_option(
+    "table",
+    *RESULT_FORMATS,
+    *GRAPH_FORMATS,
     default=None,
     help="table on a terminal; otherwise json (SELECT/ASK) or nt (CONSTRUCT/DESCRIBE).",
 )
@@ -772,8 +799,6 @@ def query_command(ctx: click.Context, query: str, store_path: Path | None, fmt: 
             if fmt is None:
                 fmt = "table" if sys.stdout.isatty() else None
             out = _serialize_result(result, fmt, PREFIXES)
-        except SinlodError as exc:
-            raise fail(exc) from exc
         except (OSError, RuntimeError) as exc:  # raised while evaluating, e.g. a SERVICE call
             raise Failure(f"query failed: {exc}", 2) from exc
     data = out if isinstance(out, bytes) else out.encode("utf-8")
@@ -885,11 +910,8 @@ def dump_command(
             ) from None
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
     with store:
-        try:
-            target = output if output is not None else sys.stdout.buffer
-            count = store.dump(target, graph=graph, format=fmt)
-        except SinlodError as exc:
-            raise fail(exc) from exc
+        target = output if output is not None else sys.stdout.buffer
+        count = store.dump(target, graph=graph, format=fmt)
     if not quiet and output is not None:
         click.echo(f"{count} quads written to {output}", err=True)
 
@@ -907,18 +929,13 @@ def restore_command(ctx: click.Context, dump: Path, store_path: Path | None) -> 
     """
     store = _open_store(_store_settings(ctx, store_path), read_only=False)
     with store:
-        try:
-            count = store.restore(dump)
-        except SinlodError as exc:
-            raise fail(exc) from exc
+        count = store.restore(dump)
         click.echo(f"Restored {count} quads into {store.path} (snapshot {store.release_id}).")
 
 
 @cli.command("stats")
 @store_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True
-)
+@format_option("human", "json", default="human")
 @click.pass_context
 def stats_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
     """Triples per graph, instances per class and links per external dataset.
@@ -927,8 +944,6 @@ def stats_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None
     Example:
       sinlod stats --store var/store
     """
-    import json
-
     from sinlod.namespaces import PREFIXES
 
     store = _open_store(_store_settings(ctx, store_path), read_only=True)

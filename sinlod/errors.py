@@ -88,7 +88,13 @@ class ConversionFailed(SinlodError):
 
 
 class InvalidData(SinlodError):
-    """The data violates the shapes; ``findings`` holds the validation results."""
+    """The data violates the shapes; ``findings`` holds the validation results.
+
+    ``report`` is the whole validation report when the raiser has one (a refused publish), so
+    the CLI can show it before the error line without knowing which command raised it.
+    """
+
+    report: Any = None
 
     def __init__(self, message: str, findings: Sequence[Any] = ()) -> None:
         super().__init__(message)
