@@ -99,3 +99,33 @@ def test_suggest_json_flags_and_accept_writes_the_column(tmp_path: Path) -> None
     # the written records validate: the codes are real NUTS 2021 codes, in the right cells
     valid = run_cli(["--config", str(config), "validate", str(records)])
     assert valid.exit_code == 0, valid.output
+
+
+def test_check_takes_the_source_options_its_hint_names(tmp_path: Path) -> None:
+    """A record file without a mapping is refused with a hint naming --mappings and --mapping;
+    both work on `link check` as on `convert`."""
+    good = str(STEWARD / "good")
+    refused = run_cli(["link", "check", good])
+    assert refused.exit_code == 2
+    assert refused.stdout == ""
+    assert refused.stderr.startswith(f'Error: {good}/sources.csv: no mapping for table "sources"')
+    assert refused.stderr.rstrip().endswith("use --mappings DIR or --mapping FILE")
+    by_dir = run_cli(["link", "check", good, "--mappings", str(STEWARD / "mappings")])
+    files = [
+        f"--mapping={STEWARD / 'mappings' / t}.csv-metadata.json" for t in ("places", "sources")
+    ]
+    by_file = run_cli(["link", "check", good, *files])
+    for result in (by_dir, by_file):
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("0 unknown link targets (")
+
+
+def test_suggest_reads_records_with_mappings_option(tmp_path: Path) -> None:
+    """The same suggestions with --mappings as with the mappings_dir setting."""
+    records, config = _steward_copy(tmp_path)
+    base = ["link", "suggest", str(records), "--target", "nuts", "--format", "json"]
+    by_setting = run_cli(["--config", str(config), *base])
+    by_option = run_cli([*base, "--mappings", str(STEWARD / "mappings")])
+    assert by_option.exit_code == by_setting.exit_code == 0, by_option.output
+    assert json.loads(by_option.output) == json.loads(by_setting.output)
+    assert any(s["status"] == "match" for s in json.loads(by_option.output))

@@ -209,3 +209,29 @@ def test_publish_refusal_as_json(tmp_path: Path, published: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["conforms"] is False
+
+
+def test_publish_refusal_quiet_shows_only_the_error(tmp_path: Path, published: Path) -> None:
+    (tmp_path / "bad.ttl").write_text(BAD)
+    result = run_cli(["publish", str(tmp_path / "bad.ttl"), "--store", str(published), "-q"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "Error: 1 violation; nothing was published (--force publishes anyway)\n"
+
+
+def test_publish_takes_mappings_option(tmp_path: Path, store_path: Path) -> None:
+    """Records whose mapping is not in the mappings_dir setting publish with --mappings DIR."""
+    from sinlod.config import PROJECT_ROOT
+
+    steward = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "steward"
+    args = ["publish", str(steward / "good"), "--store", str(store_path), "--no-ontology"]
+    refused = run_cli(args)
+    assert refused.exit_code == 2
+    assert 'no mapping for table "sources"' in refused.stderr
+    assert not store_path.exists() or Store.open(store_path, read_only=True).releases() == []
+    result = run_cli([*args, "--mappings", str(steward / "mappings")])
+    assert result.exit_code == 0, result.output
+    with Store.open(store_path, read_only=True) as store:
+        places = store.query(
+            "SELECT (COUNT(?s) AS ?n) { ?s a <https://w3id.org/sinlod/def/Place> }"
+        )
+        assert int(next(iter(places))["n"].value) == 9

@@ -204,3 +204,19 @@ def test_mapping_option(config: Path, tmp_path: Path) -> None:
     assert (
         f'{tmp_path / "mine.csv"}:2 column "start": Violation: Project start must be a date' in out
     )
+
+
+def test_cut_short_conversion_names_no_option_validate_lacks(config: Path, tmp_path: Path) -> None:
+    """Validation converts with convert's default limit (100 problems) and no --max-errors to
+    raise it: the last line says where it stopped, not which option to use."""
+    rows = "".join(f"p{i},P{i},A project,next spring,2019\n" for i in range(150))
+    (tmp_path / "bad-date.csv").write_text("id,title,description,start,end\n" + rows)
+    code, out, err = validate(config, str(tmp_path / "bad-date.csv"))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert len(lines) == 101
+    assert lines[0].endswith(
+        'column "start": expected a date (YYYY-MM-DD, YYYY-MM or YYYY), got "next spring"'
+    )
+    assert lines[-1] == "100 problems in 1 file (stopped at 100)"
+    assert "--max-errors" not in run_cli(["validate", "--help"]).output
