@@ -459,16 +459,13 @@ def matchers_for(tables: CodeTables) -> dict[str, Matcher]:
 
 
 def _prefix_rank(needle: str, names: Sequence[str]) -> int | None:
+    """0: a name starts with ``needle``; 1: a word of a name does; 2: a name contains it."""
     best: int | None = None
+    word = " " + needle
     for name in names:
-        if name.startswith(needle):
-            rank = 0
-        elif re.search(r"\b" + re.escape(needle), name):
-            rank = 1
-        elif needle in name:
-            rank = 2
-        else:
+        if needle not in name:
             continue
+        rank = 0 if name.startswith(needle) else 1 if word in name else 2
         best = rank if best is None else min(best, rank)
     return best
 
