@@ -206,7 +206,8 @@ async def landing(
     )
     classes = await anyio.to_thread.run_sync(lambda: _class_rows(store, index.counts(), lang))
     release = await anyio.to_thread.run_sync(lambda: latest_release(store))
-    hits = index.search(q, lang) if q else None
+    # search scans every name: data-dependent work, so off the event loop
+    hits = await anyio.to_thread.run_sync(lambda: index.search(q, lang)) if q else None
     return render(
         request,
         "landing.html",
