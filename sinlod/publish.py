@@ -9,7 +9,8 @@ of the shapes and ontology, and the validation outcome.
 
 A source whose *fingerprint* (SHA-256 over the source, the mappings, the shapes, the ontology,
 the base IRI and the sinlod version) equals the one recorded when its graph was last published is
-skipped; when every source is skipped nothing is written at all, not even a release.
+skipped; when every source is skipped nothing is written at all, not even a release. The refusal
+and the commit are the library's one gated write (``sinlod.changes``), shared with the server.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from sinlod import __version__
+from sinlod.changes import ShapesViolated, commit
 from sinlod.config import Settings
-from sinlod.errors import InputError, InvalidData
+from sinlod.errors import InputError
 from sinlod.minting import graph_iri
 from sinlod.sourcemap import SourceMap
 from sinlod.store import FileInfo, GraphContent, Release, ReleaseInfo, Store, current_fingerprints
@@ -37,16 +39,15 @@ _OWL_VERSION = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
 _TRIPLE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
 
 
-class PublishRefused(InvalidData):
+class PublishRefused(ShapesViolated):
     """The batch violates the shapes and ``force`` was not given; the store is untouched."""
 
     def __init__(self, report: Report) -> None:
         n = report.counts()["Violation"]
         super().__init__(
+            report,
             f"{n} violation{'s' * (n != 1)}; nothing was published (--force publishes anyway)",
-            report.findings,
         )
-        self.report = report
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def publish(
         violations=0 if report is None else report.counts()["Violation"],
         forced=force and report is not None and not report.conforms,
     )
-    release = store.replace_graphs(contents, release=info)
+    release = commit(store, contents, info)
+    assert release is not None  # only named graphs: the release is returned
     return PublishResult(release, sorted(contents), skipped, report)
 
 

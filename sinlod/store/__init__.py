@@ -17,7 +17,7 @@ from sinlod.store.releases import (
     releases_graph,
 )
 from sinlod.store.stats import EXTERNAL_DATASETS, Stats
-from sinlod.store.writing import GraphContent, QueryResult, release_log_refusal
+from sinlod.store.writing import GraphContent, QueryResult, release_log_refusal, run_update
 
 __all__ = [
     "EXTERNAL_DATASETS",
@@ -34,4 +34,5 @@ __all__ = [
     "release_log_refusal",
     "release_triples",
     "releases_graph",
+    "run_update",
 ]

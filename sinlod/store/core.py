@@ -65,6 +65,7 @@ from sinlod.store.writing import (
     cheaper_to_rebuild,
     copy_graphs_except,
     release_log_refusal,
+    run_update,
     split_release_log,
     write_file,
 )
@@ -492,12 +493,7 @@ class Store:
 
         def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
             before = _digest(w) if len(w) <= UNCHANGED_CHECK_MAX_QUADS else None
-            try:
-                w.update(sparql, base_iri=base_iri)
-            except SyntaxError as exc:
-                raise QueryError(str(exc)) from exc
-            except (OSError, RuntimeError) as exc:
-                raise QueryEvaluationError(f"update failed: {exc}") from exc
+            run_update(w, sparql, base_iri)
             if before is not None and _digest(w) == before:
                 raise _Unchanged
             return None

@@ -17,7 +17,14 @@ from typing import IO, BinaryIO, cast
 
 import pyoxigraph as ox
 
-from sinlod.errors import InputError, ReleaseLogProtected, SourceLocation, StoreError
+from sinlod.errors import (
+    InputError,
+    QueryError,
+    QueryEvaluationError,
+    ReleaseLogProtected,
+    SourceLocation,
+    StoreError,
+)
 from sinlod.rdf_guard import check_rdf_file
 from sinlod.store.releases import (
     Release,
@@ -34,6 +41,20 @@ GraphContent = Iterable[ox.Triple] | Iterable[ox.Quad] | Path
 #: over what it keeps itself, and a store for a whole new release log (only ``restore`` fills
 #: it); returns the graphs it replaced (None: any graph may have changed).
 Change = Callable[[ox.Store, ox.Store | None, ox.Store], Sequence[str] | None]
+
+
+def run_update(store: ox.Store, sparql: str, base_iri: str | None) -> None:
+    """Run a SPARQL update on a pyoxigraph store, its failures as the library's errors: one that
+    does not parse is a ``QueryError`` (400 over HTTP), one that parses and fails when run a
+    ``QueryEvaluationError`` (500). The snapshot being built and the write gate's scratch copy
+    both run updates through here, so the split is the same whichever path a write takes."""
+    try:
+        store.update(sparql, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise QueryError(str(exc)) from exc
+    except (OSError, RuntimeError) as exc:
+        raise QueryEvaluationError(f"update failed: {exc}") from exc
+
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
 

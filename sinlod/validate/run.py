@@ -292,20 +292,34 @@ def referenced_iris(triples: Sequence[ox.Triple | ox.Quad]) -> list[ox.NamedNode
     return list(seen)
 
 
-def context_triples(store: ox.Store, iris: Sequence[ox.NamedNode]) -> list[ox.Triple]:
-    """Types, labels and ``skos:inScheme`` of ``iris`` in ``store``, all graphs: one query."""
+def context_triples(
+    store: ox.Store,
+    iris: Sequence[ox.NamedNode],
+    *,
+    outside: Sequence[str | None] | None = None,
+) -> list[ox.Triple]:
+    """Types, labels and ``skos:inScheme`` of ``iris`` in ``store``, all graphs: one query.
+
+    ``outside`` names graphs to leave out (``None`` is the default graph): a write that replaces
+    them brings their new content itself, so the old content must not answer for it.
+    """
     found: list[ox.Triple] = []
     # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks with ?s ?p ?o by scanning
     # the store (13 s against a million triples) but this form by index look-ups (0.1 s)
     predicates = ", ".join(f"<{p}>" for p in CONTEXT_PREDICATES)
+    inner = f"?s ?p ?o FILTER (?p IN ({predicates}))"
+    if outside is None:
+        pattern = inner
+    else:
+        skip = ", ".join(f"<{g}>" for g in outside if g is not None)
+        graph_filter = f"FILTER (?g NOT IN ({skip}))" if skip else ""
+        default = "" if None in outside else f"{{ {inner} }} UNION "
+        pattern = f"{default}{{ GRAPH ?g {{ {inner} }} {graph_filter} }}"
     for start in range(0, len(iris), CONTEXT_CHUNK):
         values = " ".join(str(i) for i in iris[start : start + CONTEXT_CHUNK])
-        query = (
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
-            f"?s ?p ?o FILTER (?p IN ({predicates})) }}"
-        )
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} {pattern} }}"
         try:
-            result = store.query(query, use_default_graph_as_union=True)
+            result = store.query(query, use_default_graph_as_union=outside is None)
         except OSError as exc:
             raise StoreError(f"cannot read the context store: {exc}") from exc
         if not isinstance(result, ox.QueryTriples):
