@@ -17,8 +17,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sinlod"
 
 #: The edges: the CLI and the server. Everything else is the library.
 EDGES = ("sinlod.cli", "sinlod.__main__", "sinlod.server")
-#: Third-party packages that belong to an edge (terminal or HTTP), never to the library.
-EDGE_LIBRARIES = {"click", "fastapi", "starlette", "uvicorn", "jinja2", "httpx"}
+#: Third-party packages of the edges (the terminal, serving HTTP), never of the library. An HTTP
+#: client is not here: the library may call a remote service (``sinlod.linking.service``).
+EDGE_LIBRARIES = {"click", "fastapi", "starlette", "uvicorn", "jinja2"}
 
 
 def module_name(path: Path) -> str:
