@@ -148,15 +148,13 @@ def reading_options(f: F) -> F:
     Only on the commands whose library call takes them (``convert``); ``validate``, ``publish``
     and ``link`` read with the defaults until the library passes these through.
     """
-    f = click.option(
-        "--delimiter", default=None, help="CSV delimiter (default: sniffed from the header)."
-    )(f)
-    f = click.option(
-        "--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8)."
-    )(f)
-    return click.option("--sheet", default=None, help="Convert only this sheet of XLSX workbooks.")(
-        f
-    )
+    for name, help in [
+        ("--delimiter", "CSV delimiter (default: sniffed from the header)."),
+        ("--encoding", "Text encoding of CSV/JSON/YAML (default UTF-8)."),
+        ("--sheet", "Convert only this sheet of XLSX workbooks."),
+    ]:
+        f = click.option(name, default=None, help=help)(f)
+    return f
 
 
 def reference_option(f: F) -> F:
@@ -336,7 +334,7 @@ def _link_inputs(
     sources: tuple[Path, ...], settings: Settings, mapping_files: tuple[Path, ...]
 ) -> tuple[list[Any], Any]:
     """Quads and source map of SOURCES (records converted, RDF files read)."""
-    from sinlod.validate.run import read_inputs
+    from sinlod.inputs import read_inputs
 
     return read_inputs(list(sources), settings, mapping_files)
 
@@ -381,6 +379,20 @@ def _link_inputs(
     default=None,
     help="Record column --accept fills (default: the target, e.g. nuts); only empty cells.",
 )
+@click.option(
+    "--service",
+    "service_url",
+    default=None,
+    metavar="URL",
+    help="Ask a reconciliation service (W3C API, as OpenRefine uses: Wikidata's, a sinlod "
+    "server's /reconcile) instead of the offline tables; --target and --level do not apply.",
+)
+@click.option(
+    "--service-type",
+    default=None,
+    metavar="TYPE",
+    help="With --service: the type id to reconcile against (e.g. Q515 on Wikidata).",
+)
 @reference_option
 @source_options
 @click.pass_context
@@ -397,6 +409,8 @@ def link_suggest_command(
     reference: Path | None,
     mappings_dir: Path | None,
     mapping_files: tuple[Path, ...],
+    service_url: str | None,
+    service_type: str | None,
 ) -> None:
     """Suggest links for things that have none into TARGET: scored, ambiguous cases flagged.
 
@@ -410,6 +424,8 @@ def link_suggest_command(
       sinlod link suggest data/records --target nuts
       sinlod link suggest records/ --target country --class Organisation --format json
       sinlod link suggest records/ --target nuts --accept 95     # fills the nuts column
+      sinlod link suggest records/ --service https://wikidata.reconci.link/en/api \\
+          --service-type Q515 --column wikidata
     """
     import csv
     import io
@@ -421,17 +437,31 @@ def link_suggest_command(
 
     cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
     settings = settings_from(ctx, mappings_dir=mappings_dir)
-    link_target = target_named(target)
-    tables = load_tables(reference or settings.data_dir / "reference")
-    quads, source_map = _link_inputs(sources, settings, mapping_files)
-    wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
-    found = suggest_links(
-        quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
-    )
+    if service_url is not None:  # a reconciliation service instead of the offline tables
+        from sinlod.linking.service import Service, suggest_with_service
+
+        service = Service.connect(service_url)
+        quads, source_map = _link_inputs(sources, settings, mapping_files)
+        found = suggest_with_service(
+            quads, service, of_class=cls, type_id=service_type, threshold=threshold
+        )
+        namespace = None  # from the accepted targets (a service may name several tables)
+    else:
+        link_target = target_named(target)
+        tables = load_tables(reference or settings.data_dir / "reference")
+        quads, source_map = _link_inputs(sources, settings, mapping_files)
+        wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
+        found = suggest_links(
+            quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
+        )
+        namespace = table_named(link_target.key).namespace  # codes, not the dataset
     written = {}
     if accept is not None:
         chosen = [s for s in found if s.status == "match" and s.score >= accept]
-        namespace = table_named(link_target.key).namespace  # codes, not the dataset
+        if namespace is None:
+            from sinlod.linking.service import shared_namespace
+
+            namespace = shared_namespace(chosen)
         written = write_back(chosen, source_map, column or target, namespace)
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
