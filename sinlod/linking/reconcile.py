@@ -20,6 +20,7 @@ candidates) because the server runs it for anonymous callers.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from rapidfuzz import process
 
 from sinlod.errors import InputError
 from sinlod.linking.check import AUTHORITY, NUTS_2021, TABLES
@@ -38,6 +38,7 @@ from sinlod.linking.suggest import (
     Matcher,
     Query,
     _score,
+    extract,
     fold,
 )
 from sinlod.linking.tables import CodeTables
@@ -139,7 +140,12 @@ class ReconQuery:
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise InputError("'type' must be a type id or a list of them")
         limit = value.get("limit", DEFAULT_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, (int, float))
+            or not math.isfinite(limit)  # json.loads reads "Infinity"
+            or limit < 1
+        ):
             raise InputError("'limit' must be a positive number")
         strict = value.get("type_strict", "any")
         if strict not in ("any", "should", "all"):
@@ -310,12 +316,13 @@ class Reconciler:
         if query.text.strip() in self.entities:  # an identifier as query
             best[query.text.strip()] = 100.0
         if text:
-            for _, score, idx in process.extract(
-                text, choices, scorer=_score, limit=query.limit * 4, score_cutoff=50
-            ):
+            for _, score, idx in extract(text, choices, query.limit * 4):
                 iri = self._owner[allowed[idx]]
                 best[iri] = max(best.get(iri, 0.0), float(score))
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[: query.limit * 2]
+        # one lookup per property for all candidates (bounded: 2 x limit things)
+        things = [iri for iri, _ in ranked]
+        values = {pid: self.values(things, pid) for pid, _ in query.properties if pid != LEVEL}
         out = []
         for iri, score in ranked:
             entity = self.entities[iri]
@@ -323,7 +330,7 @@ class Reconciler:
             for pid, given in query.properties:
                 if pid == LEVEL:
                     continue
-                have = self.values([iri], pid).get(iri, [])
+                have = values[pid].get(iri, [])
                 if not have:
                     continue
                 ok = any(self._same(term, given, pid) for term in have)
@@ -487,6 +494,9 @@ def _suggest_named(
 
 # -- building from a store ----------------------------------------------------------------------
 
+#: A property id that can be written as ``<pid>`` in SPARQL: absolute, nothing to escape.
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\s]*")
+
 _ENTITIES = """
 SELECT ?s ?type ?p ?label WHERE {{
   ?s a ?type .
@@ -545,7 +555,7 @@ def from_store(store: Any, base_iri: str, tables: CodeTables | None) -> Reconcil
         type_names.setdefault(t, t.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
 
     def values(things: Sequence[str], pid: str) -> dict[str, list[Term]]:
-        if not things or not re.fullmatch(r"[^<>\"{}|^`\\\s]+", pid):
+        if not things or not _ABSOLUTE_IRI.fullmatch(pid):  # "P17" names nothing here
             return {}
         subjects = " ".join(f"<{t}>" for t in things)
         out: dict[str, list[Term]] = {}

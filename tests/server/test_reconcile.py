@@ -18,11 +18,14 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
 from sinlod.config import PROJECT_ROOT, Settings
-from sinlod.linking.reconcile import MAX_BATCH, MAX_LIMIT
+from sinlod.errors import InputError
+from sinlod.linking.reconcile import MAX_BATCH, MAX_LIMIT, parse_batch
 from sinlod.publish import publish
 from sinlod.server import create_app
 from sinlod.store import ReleaseInfo, Store
@@ -227,6 +230,11 @@ async def test_things_of_the_data_by_type_acronym_and_property(client: httpx.Asy
                 "properties": [{"pid": DEF + "country", "v": "Denmark"}],
             },
             "all": {"query": "SIC", "type": [PROJECT, organisation], "type_strict": "all"},
+            "wikidata-pid": {
+                "query": "SIC",
+                "type": PROJECT,
+                "properties": [{"pid": "P17", "v": "Q31"}, {"pid": "x> } <y", "v": "z"}],
+            },
         },
     )
     sic = top(body, "sic")
@@ -241,6 +249,8 @@ async def test_things_of_the_data_by_type_acronym_and_property(client: httpx.Asy
     assert {"id": f"property:{DEF}country", "value": False} in dk["features"]
     assert dk["score"] <= gb["score"] - 25 and not dk["match"]
     assert body["all"]["result"] == []  # nothing is both a project and an organisation
+    # properties this service does not know (Wikidata's P17, garbage) are ignored, not a 500
+    assert top(body, "wikidata-pid")["id"] == BASE + "id/project/sic"
 
 
 @pytest.mark.anyio
@@ -323,3 +333,36 @@ async def test_view_redirects_to_the_entity_page(client: httpx.AsyncClient) -> N
     assert (code.status_code, code.headers["location"]) == (303, NUTS + "code/PL711")
     elsewhere = await client.get("/reconcile/view", params={"id": "https://evil.example/"})
     assert elsewhere.status_code == 404  # not an open redirect
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_query_like = st.dictionaries(
+    st.sampled_from(["query", "type", "limit", "properties", "type_strict", "other"]),
+    _json_values,
+    max_size=5,
+)
+
+
+@example({"q": {"query": "x", "limit": float("inf")}})
+@example({"q": {"query": "x", "limit": 1e300}})
+@example({"q": {"query": " ", "properties": [{"pid": "p", "v": [{"id": 1}]}]}})
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_json_values, st.dictionaries(st.text(max_size=5), _query_like, max_size=6)))
+def test_any_json_is_a_batch_or_an_input_error(value: object) -> None:
+    """The batch parser never fails otherwise: what a client sends is parsed or refused (400)."""
+    try:
+        batch = parse_batch(value)
+    except InputError:
+        return
+    assert len(batch) <= MAX_BATCH
+    for query in batch.values():
+        assert 1 <= query.limit <= MAX_LIMIT
+        assert query.type_strict in ("any", "should", "all")
+        assert all(isinstance(t, str) for t in query.types)
+        assert query.text.strip() or query.properties
