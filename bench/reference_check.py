@@ -78,9 +78,9 @@ def main() -> None:
 
 def steps(unindexed: Path) -> None:
     from sinlod.config import Settings
+    from sinlod.inputs import read_inputs
     from sinlod.linking.check import check_codes
     from sinlod.linking.tables import _read_index, _read_turtle, load_tables
-    from sinlod.validate.run import read_inputs
 
     reference = ROOT / "data" / "reference"
     files = tuple(sorted(reference.glob("*.ttl")))

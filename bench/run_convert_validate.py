@@ -174,7 +174,7 @@ def pyshacl_rows(report_ttl: Path) -> list[list[Any]]:
     from sinlod.config import Settings
     from sinlod.sourcemap import SourceMap
     from sinlod.validate import load_rules
-    from sinlod.validate.run import _findings
+    from sinlod.validate.engines import pyshacl_findings as _findings
 
     rules = load_rules(Settings.load(env={}))
     graph = rdflib.Graph().parse(report_ttl, format="turtle")

@@ -54,7 +54,7 @@ from sinlod.store import (
     run_update,
 )
 from sinlod.validate import Report, validate_triples
-from sinlod.validate.run import context_triples, referenced_iris
+from sinlod.validate.context import context_triples, referenced_iris
 
 #: A graph's name, ``None`` for the default graph.
 GraphName = str | None

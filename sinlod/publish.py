@@ -27,11 +27,12 @@ from sinlod import __version__
 from sinlod.changes import ShapesViolated, commit
 from sinlod.config import Settings
 from sinlod.errors import InputError
+from sinlod.inputs import RDF_SUFFIXES, read_rdf
 from sinlod.minting import graph_iri
 from sinlod.sourcemap import SourceMap
 from sinlod.store import FileInfo, GraphContent, Release, ReleaseInfo, Store, current_fingerprints
-from sinlod.validate import RDF_SUFFIXES, Report, validate_triples
-from sinlod.validate.run import read_rdf, rule_files
+from sinlod.validate import Report, validate_triples
+from sinlod.validate.rules import rule_files
 
 Progress = Callable[[str], None]
 _OWL_VERSION = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")

@@ -158,7 +158,7 @@ def test_the_shape_pattern_finding_gives_way_to_the_code_check(settings: Setting
 def test_shipped_links_are_codes_of_their_tables(settings: Settings) -> None:
     """Every place's NUTS link is a NUTS 2021 code, every country link a country code, and
     validate runs that check (no violation)."""
-    from sinlod.validate.run import read_inputs
+    from sinlod.inputs import read_inputs
 
     quads, _ = read_inputs([PROJECT_ROOT / "data" / "records"], settings)
     tables = load_tables(REFERENCE)

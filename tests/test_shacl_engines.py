@@ -31,7 +31,9 @@ from sinlod.config import PROJECT_ROOT, Settings
 from sinlod.convert import convert
 from sinlod.validate import Report, validate
 from sinlod.validate import fast as fast_engine
-from sinlod.validate.run import _nt, _path_text, _to_rdflib_triple
+from sinlod.validate.engines import path_text as _path_text
+from sinlod.validate.terms import to_nt as _nt
+from sinlod.validate.terms import to_rdflib_triple as _to_rdflib_triple
 from tests.conftest import FIXTURES, TEST_DATA
 
 W3C = TEST_DATA / "w3c" / "shacl"

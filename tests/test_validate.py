@@ -19,7 +19,7 @@ from sinlod.config import Settings
 from sinlod.errors import InputError, InvalidData, SourceLocation
 from sinlod.sourcemap import SourceMap
 from sinlod.validate import Finding, Report, load_rules, validate, validate_triples
-from sinlod.validate.run import context_triples, referenced_iris
+from sinlod.validate.context import context_triples, referenced_iris
 from tests.conftest import FIXTURES
 
 VALIDATE = FIXTURES / "validate"
@@ -199,7 +199,7 @@ def test_warnings_do_not_break_conformance(settings: Settings) -> None:
 
 def test_rdf_file_lines_are_recorded_only_for_nodes_with_findings(settings: Settings) -> None:
     """A million-triple file must not cost a source-map entry per triple (bench/RESULTS.md)."""
-    from sinlod.validate.run import FileSourceMap, read_inputs
+    from sinlod.inputs import FileSourceMap, read_inputs
 
     quads, smap = read_inputs([RDF / "start-not-a-date.nt"], settings)
     assert isinstance(smap, FileSourceMap)

@@ -13,10 +13,10 @@ and the server's write gate call). Both return a ``Report``; rendering lives in 
 from __future__ import annotations
 
 from sinlod.validate.findings import SEVERITIES, Finding, Report
-from sinlod.validate.run import RDF_SUFFIXES, load_rules, validate, validate_triples
+from sinlod.validate.rules import load_rules
+from sinlod.validate.run import validate, validate_triples
 
 __all__ = [
-    "RDF_SUFFIXES",
     "SEVERITIES",
     "Finding",
     "Report",
