@@ -169,9 +169,13 @@ async def suggest(
             lambda: reconciler.suggest_entities(prefix, cursor=cursor, limit=limit, type_=type)
         )
     elif kind == "type":
-        result = reconciler.suggest_types(prefix, cursor=cursor, limit=limit)
+        result = await anyio.to_thread.run_sync(
+            lambda: reconciler.suggest_types(prefix, cursor=cursor, limit=limit)
+        )
     elif kind == "property":
-        result = reconciler.suggest_properties(prefix, cursor=cursor, limit=limit)
+        result = await anyio.to_thread.run_sync(
+            lambda: reconciler.suggest_properties(prefix, cursor=cursor, limit=limit)
+        )
     else:
         raise NotFound("suggest serves entity, type and property")
     return _answer({"result": result}, callback)
