@@ -54,6 +54,7 @@ def content_security_policy(public_url: str | None) -> str:
             connect = f" {parts.scheme}://{parts.netloc}"
     return _POLICY.format(connect=connect)
 
+
 #: ``/reconcile/preview``: framed by OpenRefine (any origin), no script, no requests.
 PREVIEW_PATH = "/reconcile/preview"
 _PREVIEW_POLICY = (
