@@ -49,7 +49,6 @@ MAX_LIMIT = 25
 DEFAULT_LIMIT = 5
 MAX_TEXT = 500
 PROPERTY_PENALTY = 25.0
-TYPE_BONUS = 5.0
 
 SKOS = PREFIXES["skos"]
 RDFS = PREFIXES["rdfs"]
@@ -223,22 +222,17 @@ class Reconciler:
         """Candidates for one query, best first; ``match`` on the top one only when clear."""
         if not query.text.strip():
             return []  # property-only queries: nothing to score a name against
+        # "should" filters as "any" does: OpenRefine sends it with the one type a steward chose,
+        # and candidates of other types would only make a clear match look ambiguous.
         wanted = set(query.types)
-        strict = query.type_strict
+        every = query.type_strict == "all"
         results: list[Result] = []
-        tables = [s for s in self._matchers if not wanted or strict == "should" or s in wanted]
-        for scheme in tables:
-            results.extend(self._reference(scheme, query))
+        for scheme in self._matchers:  # a table's codes have one type: the table
+            if not wanted or (wanted == {scheme} if every else scheme in wanted):
+                results.extend(self._reference(scheme, query))
         data_types = wanted - set(self._matchers)
-        if not wanted or strict == "should" or data_types:
-            results.extend(self._data(query, data_types if strict != "should" else set()))
-        if strict == "should" and wanted:
-            results = [
-                Result(r.id, r.name, r.types, r.score + TYPE_BONUS, False, r.features)
-                if wanted & {t for t, _ in r.types}
-                else r
-                for r in results
-            ]
+        if not wanted or (data_types and (data_types == wanted or not every)):
+            results.extend(self._data(query, data_types))
         results.sort(key=lambda r: (-r.score, r.name, r.id))
         results = results[: query.limit]
         if results and results[0].score >= THRESHOLD:

@@ -167,6 +167,8 @@ async def test_places_and_countries_from_the_reference_tables(client: httpx.Asyn
             "q2": {"query": "DNK", "type": COUNTRY},
             "q3": {"query": "DEA32", "type": NUTS_TYPE},
             "q4": {"query": "Frankfurt", "type": NUTS_TYPE, "limit": 3},
+            # as OpenRefine sends it: one type, type_strict "should"
+            "q5": {"query": "Essen", "type": NUTS_TYPE, "type_strict": "should", "limit": 10},
         },
     )
     lodz = top(body, "q0")
@@ -180,6 +182,9 @@ async def test_places_and_countries_from_the_reference_tables(client: httpx.Asyn
     codes = {r["id"].rsplit("/", 1)[-1] for r in frankfurt[:2]}
     assert codes == {"DE712", "DE403"}
     assert len(frankfurt) <= 3
+    essen = body["q5"]["result"]
+    assert (essen[0]["id"], essen[0]["match"]) == (NUTS + "code/DEA13", True)
+    assert all(r["type"][0]["id"] == NUTS_TYPE for r in essen)
 
 
 @pytest.mark.anyio
