@@ -140,6 +140,30 @@ class Settings:
     def def_iri(self) -> str:
         return self.base_iri + "def/"
 
+    # The rule-file layout: validation (``validate/rules.py``) and ``publish`` find the files here.
+
+    @property
+    def ontology_file(self) -> Path:
+        """The ontology: ``sinlod.ttl`` in ``ontology_dir``."""
+        return self.ontology_dir / "sinlod.ttl"
+
+    @property
+    def reference_dir(self) -> Path:
+        """The offline snapshots of the reference tables: ``reference/`` in ``data_dir``."""
+        return self.data_dir / "reference"
+
+    def shape_files(self) -> list[Path]:
+        """The SHACL shapes, sorted: ``shapes_dir/*.ttl``."""
+        return sorted(self.shapes_dir.glob("*.ttl"))
+
+    def vocabulary_files(self) -> list[Path]:
+        """The SKOS vocabularies, sorted: ``vocabularies/*.ttl`` in ``ontology_dir``."""
+        return sorted((self.ontology_dir / "vocabularies").glob("*.ttl"))
+
+    def reference_files(self) -> list[Path]:
+        """The reference tables' snapshots, sorted: ``*.ttl`` in ``reference_dir``."""
+        return sorted(self.reference_dir.glob("*.ttl"))
+
     @classmethod
     def load(
         cls, config_file: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any

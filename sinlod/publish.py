@@ -30,7 +30,17 @@ from sinlod.errors import InputError
 from sinlod.inputs import RDF_SUFFIXES, read_rdf
 from sinlod.minting import graph_iri
 from sinlod.sourcemap import SourceMap
-from sinlod.store import FileInfo, GraphContent, Release, ReleaseInfo, Store, current_fingerprints
+from sinlod.store import (
+    FileInfo,
+    GraphContent,
+    Release,
+    ReleaseInfo,
+    Store,
+    current_fingerprints,
+    ontology_graph,
+    reference_graph,
+    vocabulary_graph,
+)
 from sinlod.validate import Report, validate_triples
 from sinlod.validate.rules import rule_files
 
@@ -195,22 +205,18 @@ def _plan_sources(
 def _plan_ontology(settings: Settings) -> list[Planned]:
     """The ontology, each vocabulary and the reference snapshots, each in its own graph."""
     plan = []
-    main = settings.ontology_dir / "sinlod.ttl"
-    vocabularies = sorted((settings.ontology_dir / "vocabularies").glob("*.ttl"))
+    base = settings.base_iri
     for path, graph, role in [
-        (main, graph_iri(settings.base_iri, "ontology"), "ontology"),
-        *[
-            (v, graph_iri(settings.base_iri, f"vocabularies/{v.stem}"), "vocabulary")
-            for v in vocabularies
-        ],
+        (settings.ontology_file, ontology_graph(base), "ontology"),
+        *[(v, vocabulary_graph(base, v.stem), "vocabulary") for v in settings.vocabulary_files()],
     ]:
         if path.is_file():
             sha = sha256_file(path)
             plan.append(Planned(graph, path, role, sha, _digest(__version__, sha)))
-    references = sorted((settings.data_dir / "reference").glob("*.ttl"))
+    references = settings.reference_files()
     if references:
         shas = [sha256_file(p) for p in references]
-        graph = graph_iri(settings.base_iri, "reference")
+        graph = reference_graph(base)
         plan.append(
             Planned(
                 graph,

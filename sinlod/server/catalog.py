@@ -46,6 +46,7 @@ from sinlod.server.problems import NotFound
 from sinlod.server.templating import environment
 from sinlod.server.urls import server_root
 from sinlod.store import Store
+from sinlod.store.graphs import graphs_prefix
 
 router = APIRouter(tags=["Dataset descriptions"])
 
@@ -202,7 +203,7 @@ def dump_files(store: Store, settings: Settings) -> list[DumpFile]:
         ),
         DumpFile(TURTLE_ALL, "Every triple of every graph as Turtle", "text/turtle"),
     ]
-    prefix = settings.base_iri + "graph/"
+    prefix = graphs_prefix(settings.base_iri)
     for graph in store.graph_names():
         if graph.startswith(prefix):
             key = graph.removeprefix(prefix)

@@ -35,7 +35,7 @@ from sinlod.server.negotiation import (
 )
 from sinlod.server.problems import NotAcceptable, NotFound
 from sinlod.server.urls import alternate_url, iri_for_path, server_root
-from sinlod.store import Store
+from sinlod.store import Store, ontology_graph, vocabularies_prefix
 
 router = APIRouter(tags=["Linked Data"])
 
@@ -62,7 +62,7 @@ async def document(
 async def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The whole ontology (``https://w3id.org/sinlod/def/``): its graph as RDF, and for people
     a documentation page of every class, property and concept scheme."""
-    graph = settings.base_iri + "graph/ontology"
+    graph = ontology_graph(settings.base_iri)
     quads = await anyio.to_thread.run_sync(lambda: _graph_quads(store, graph))
     if not quads:
         raise NotFound("the ontology is not published in this store (run `sinlod publish`)")
@@ -75,7 +75,7 @@ async def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> 
     response: Response
     if fmt == HTML_FORMAT:
         vocabularies = await anyio.to_thread.run_sync(
-            lambda: _vocabulary_quads(store, settings.base_iri + "graph/vocabularies/")
+            lambda: _vocabulary_quads(store, vocabularies_prefix(settings.base_iri))
         )
         response = pages.ontology_page(
             request, settings, overview(quads + vocabularies, lang), lang

@@ -6,6 +6,13 @@
 from __future__ import annotations
 
 from sinlod.store.core import Store
+from sinlod.store.graphs import (
+    ontology_graph,
+    reference_graph,
+    releases_graph,
+    vocabularies_prefix,
+    vocabulary_graph,
+)
 from sinlod.store.layout import FORMAT_VERSION
 from sinlod.store.releases import (
     FileInfo,
@@ -14,7 +21,6 @@ from sinlod.store.releases import (
     current_fingerprints,
     release_iri,
     release_triples,
-    releases_graph,
 )
 from sinlod.store.stats import EXTERNAL_DATASETS, Stats
 from sinlod.store.writing import GraphContent, QueryResult, release_log_refusal, run_update
@@ -30,9 +36,13 @@ __all__ = [
     "Stats",
     "Store",
     "current_fingerprints",
+    "ontology_graph",
+    "reference_graph",
     "release_iri",
     "release_log_refusal",
     "release_triples",
     "releases_graph",
     "run_update",
+    "vocabularies_prefix",
+    "vocabulary_graph",
 ]

@@ -47,12 +47,12 @@ import pyoxigraph as ox
 from sinlod.errors import InputError, QueryError, QueryEvaluationError, StoreError
 from sinlod.namespaces import DEFAULT_BASE
 from sinlod.sparql_text import declares_dataset
+from sinlod.store.graphs import releases_graph
 from sinlod.store.layout import FORMAT_VERSION, StoreDirectory
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     ReleaseLog,
-    releases_graph,
 )
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.writing import (

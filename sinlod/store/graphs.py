@@ -1,15 +1,48 @@
-"""Which named graphs hold data, and which hold the model and the link targets.
+"""The names of sinlod's graphs (the one place that spells them), and which of them hold data.
 
-``publish`` puts each source in ``{base}graph/{stem}``, the ontology in ``{base}graph/ontology``,
-vocabularies in ``{base}graph/vocabularies/{name}`` and the reference tables in
-``{base}graph/reference`` (or ``{base}graph/reference/{name}``). Statistics, VoID and the
-catalogue describe the data graphs only: every named graph but those. (The release log is not a
-graph of the snapshot at all: ``store/releases.py``.)
+``publish`` puts each source in ``{base}graph/{stem}`` (``minting.graph_iri``), the ontology in
+``{base}graph/ontology``, vocabularies in ``{base}graph/vocabularies/{name}`` and the reference
+tables in ``{base}graph/reference`` (or ``{base}graph/reference/{name}``). Statistics, VoID and
+the catalogue describe the data graphs only: every named graph but those. The release log is
+named ``{base}graph/releases`` in dumps, but is not a graph of the snapshot at all
+(``store/layout.py``).
 """
 
 from __future__ import annotations
 
 import pyoxigraph as ox
+
+from sinlod.minting import graph_iri
+
+
+def graphs_prefix(base: str) -> str:
+    """The prefix of every graph sinlod names: ``{base}graph/``."""
+    return graph_iri(base, "")
+
+
+def ontology_graph(base: str) -> str:
+    """The graph of the ontology (``ontology/sinlod.ttl``)."""
+    return graph_iri(base, "ontology")
+
+
+def vocabularies_prefix(base: str) -> str:
+    """The prefix of the vocabulary graphs, one per ``ontology/vocabularies/*.ttl``."""
+    return graph_iri(base, "vocabularies/")
+
+
+def vocabulary_graph(base: str, name: str) -> str:
+    """The graph of the vocabulary ``name`` (its file's stem)."""
+    return vocabularies_prefix(base) + name
+
+
+def reference_graph(base: str) -> str:
+    """The graph of the reference tables (``data/reference/*.ttl``)."""
+    return graph_iri(base, "reference")
+
+
+def releases_graph(base: str) -> str:
+    """The name of the release log in dumps and restores (never a graph of the snapshot)."""
+    return graph_iri(base, "releases")
 
 
 def system_graph_prefixes(base: str) -> tuple[str, ...]:
@@ -18,8 +51,12 @@ def system_graph_prefixes(base: str) -> tuple[str, ...]:
     >>> system_graph_prefixes("https://w3id.org/sinlod/")[0]
     'https://w3id.org/sinlod/graph/ontology'
     """
-    g = f"{base}graph/"
-    return (f"{g}ontology", f"{g}vocabularies/", f"{g}reference", f"{g}releases")
+    return (
+        ontology_graph(base),
+        vocabularies_prefix(base),
+        reference_graph(base),
+        releases_graph(base),
+    )
 
 
 def is_data_graph(iri: str, base: str) -> bool:

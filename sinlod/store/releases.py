@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from sinlod.minting import slugify
 from sinlod.namespaces import PREFIXES
+from sinlod.store.graphs import releases_graph
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 XSD = PREFIXES["xsd"]
@@ -120,10 +121,6 @@ class Release:
             "changed": None if self.changed is None else list(self.changed),
             "comment": self.comment,
         }
-
-
-def releases_graph(base: str) -> str:
-    return f"{base}graph/releases"
 
 
 def release_iri(base: str, release_id: str) -> str:

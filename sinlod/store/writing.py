@@ -26,12 +26,12 @@ from sinlod.errors import (
     StoreError,
 )
 from sinlod.rdf_guard import check_rdf_file
+from sinlod.store.graphs import releases_graph
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     release_iri,
     release_quads,
-    releases_graph,
 )
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples

@@ -18,7 +18,6 @@ import pyoxigraph as ox
 
 from sinlod.config import Settings
 from sinlod.errors import InputError, StoreError
-from sinlod.validate.rules import reference_dir
 
 #: What the context query pulls about each referenced IRI.
 CONTEXT_PREDICATES = (
@@ -119,7 +118,7 @@ def reference_context(settings: Settings, iris: Sequence[ox.NamedNode]) -> list[
     that shapes such as ``sh:class skos:Concept`` resolve as when the tables were ontology."""
     from sinlod.linking.tables import load_tables
 
-    tables = load_tables(reference_dir(settings))
+    tables = load_tables(settings.reference_dir)
     out = []
     for iri in iris:
         for scheme in tables.schemes_of(iri.value):

@@ -1,8 +1,8 @@
 """The rules: shapes, ontology, vocabularies and reference snapshots, parsed once per process.
 
 They are parsed (and compiled for the fast engine) once and kept until one of their files changes
-(the server validates every write, so this matters). Which files they are is ``config.py``'s
-``Settings.rule_files``.
+(the server validates every write, so this matters). Where the files are is ``config.py``'s alone
+(``Settings.shape_files``, ``ontology_file``, ``vocabulary_files``, ``reference_files``).
 """
 
 from __future__ import annotations
@@ -45,15 +45,13 @@ def rule_files(settings: Settings) -> tuple[list[Path], list[Path]]:
     Raises ``InputError`` when the shapes or the ontology are missing: validating against nothing
     would pass everything.
     """
-    shapes = sorted(settings.shapes_dir.glob("*.ttl"))
+    shapes = settings.shape_files()
     if not shapes:
         raise InputError(f"no SHACL shapes (*.ttl) in {settings.shapes_dir}")
-    main = settings.ontology_dir / "sinlod.ttl"
+    main = settings.ontology_file
     if not main.is_file():
         raise InputError(f"no ontology at {main}")
-    ontology = [main, *sorted((settings.ontology_dir / "vocabularies").glob("*.ttl"))]
-    ontology += sorted((settings.data_dir / "reference").glob("*.ttl"))
-    return shapes, ontology
+    return shapes, [main, *settings.vocabulary_files(), *settings.reference_files()]
 
 
 def load_rules(settings: Settings) -> Rules:
@@ -65,18 +63,13 @@ def load_rules(settings: Settings) -> Rules:
         if cached is None:
             # the reference tables are checked as code sets (sinlod.linking.check), not by SHACL:
             # 110 000 triples in pySHACL's ontology graph would cost seconds per run
-            reference = reference_dir(settings)
+            reference = settings.reference_dir
             shacl_ontology = [p for p in ontology_files if p.parent != reference]
             cached = _parse_rules(shape_files, shacl_ontology)
             if len(_rules_cache) >= 4:  # a few settings side by side (tests, servers); not more
                 _rules_cache.clear()
             _rules_cache[key] = cached
         return cached
-
-
-def reference_dir(settings: Settings) -> Path:
-    """The directory of the reference tables (``data/reference``)."""
-    return settings.data_dir / "reference"
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:

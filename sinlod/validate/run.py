@@ -38,7 +38,7 @@ from sinlod.validate.context import (
 from sinlod.validate.engines import engine_name, fast_findings, pyshacl_findings, run_pyshacl
 from sinlod.validate.fast import Declined
 from sinlod.validate.findings import Finding, Report
-from sinlod.validate.rules import load_rules, reference_dir
+from sinlod.validate.rules import load_rules
 from sinlod.validate.terms import focus_nt, to_nt
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _with_code_findings(
     from sinlod.linking.check import findings as code_findings
     from sinlod.linking.tables import load_tables
 
-    codes = code_findings(batch, load_tables(reference_dir(settings)), smap)
+    codes = code_findings(batch, load_tables(settings.reference_dir), smap)
     if not codes:
         return found
     same = {(f.focus, f.path, f.value) for f in codes}
