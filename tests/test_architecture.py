@@ -117,6 +117,14 @@ BELOW = {
         "sinlod.publish",
         "sinlod.catalog",
     ),
+    # nor does what reads the files of a batch (records converted, RDF files parsed)
+    ("sinlod.convert", "sinlod.inputs"): (
+        "sinlod.store",
+        "sinlod.validate",
+        "sinlod.changes",
+        "sinlod.publish",
+        "sinlod.catalog",
+    ),
     # the store keeps quads and releases; it knows nothing of where they came from
     ("sinlod.store",): (
         "sinlod.records",
