@@ -312,15 +312,15 @@ def _write(store: Store, wanted: DumpFile, path: Path) -> None:
     elif wanted.graph is not None:
         store.dump(path, graph=wanted.graph, format=ox.RdfFormat.TURTLE)
     else:
-        _write_union(store.oxigraph, path)
+        _write_union(store, path)
 
 
-def _write_union(snapshot: ox.Store, path: Path) -> None:
+def _write_union(store: Store, path: Path) -> None:
     """All triples of all graphs as one Turtle file (a triple in two graphs is written twice,
     which parses to the same graph)."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as out:
-        triples = (q.triple for q in snapshot.quads_for_pattern(None, None, None, None))
+        triples = (q.triple for q in store.quads())
         ox.serialize(triples, out, ox.RdfFormat.TURTLE, prefixes=OUTPUT_PREFIXES)
     tmp.replace(path)
 

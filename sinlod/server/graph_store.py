@@ -72,8 +72,7 @@ def _check_iri(graph: str) -> None:
 def _exists(store: Store, graph: str | None) -> bool:
     """A named graph exists when the store lists it; the default graph when it has a triple."""
     if graph is None:
-        quads = store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        return next(iter(quads), None) is not None
+        return next(store.graph_quads(None), None) is not None
     return graph in store.graph_names()
 
 
@@ -81,7 +80,7 @@ def _dump(store: Store, graph: str | None, fmt: ox.RdfFormat) -> bytes:
     """One stored graph serialised by Oxigraph (in the worker thread)."""
     out = io.BytesIO()
     if graph is None:
-        store.oxigraph.dump(out, fmt, from_graph=ox.DefaultGraph())
+        store.dump_default_graph(out, fmt)
     else:
         store.dump(out, graph=graph, format=fmt)
     return out.getvalue()

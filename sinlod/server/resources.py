@@ -92,14 +92,14 @@ async def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> 
 
 
 def _graph_quads(store: Store, graph: str) -> list[ox.Quad]:
-    return list(store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    return list(store.graph_quads(graph))
 
 
 def _vocabulary_quads(store: Store, prefix: str) -> list[ox.Quad]:
     out: list[ox.Quad] = []
-    for g in store.oxigraph.named_graphs():
-        if isinstance(g, ox.NamedNode) and g.value.startswith(prefix):
-            out += store.oxigraph.quads_for_pattern(None, None, None, g)
+    for g in store.graph_names():
+        if g.startswith(prefix):
+            out += store.graph_quads(g)
     return out
 
 

@@ -355,6 +355,22 @@ class Store:
         """The named graphs of the current snapshot, sorted."""
         return sorted(g.value for g in self._reader().named_graphs() if isinstance(g, ox.NamedNode))
 
+    def graph_quads(self, graph: str | None) -> Iterator[ox.Quad]:
+        """The quads of one graph of the current snapshot, lazily (``None``: the default graph);
+        none for a graph that is not there. Routes read graphs through here, not ``oxigraph``."""
+        name: ox.NamedNode | ox.DefaultGraph = (
+            ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+        )
+        return iter(self._reader().quads_for_pattern(None, None, None, name))
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the current snapshot's data, lazily (the release log is not data)."""
+        return iter(self._reader().quads_for_pattern(None, None, None, None))
+
+    def dump_default_graph(self, out: BinaryIO, format: ox.RdfFormat) -> None:
+        """Write the default graph alone to ``out`` (Oxigraph's serializer, in Rust)."""
+        self._reader().dump(out, format, from_graph=ox.DefaultGraph())
+
     def releases(self) -> list[Release]:
         """The release log, oldest first."""
         return self._current_log().releases()
