@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from sinlod.linking.service import _suggestion, shared_namespace
+from sinlod.linking.suggest import Query
 from sinlod.server.run import bind_socket
 from tests.conftest import FIXTURES, run_cli
 
@@ -120,3 +122,30 @@ def test_a_page_that_is_not_a_service_is_an_error(shipped_server: str, records: 
     )
     assert result.exit_code == 2
     assert "is not a reconciliation service" in result.output
+
+
+WIKIDATA = "http://www.wikidata.org/entity/"
+
+
+def test_answers_with_local_ids_become_iris_and_codes() -> None:
+    """Wikidata's service answers ids local to its identifierSpace ("Q64"), sinlod full IRIs:
+    both become the target IRI, and ``--accept`` writes the part after the shared namespace."""
+    query = Query("https://w3id.org/sinlod/id/place/berlin", ("Berlin",))
+    answer = [
+        {"id": "Q64", "name": "Berlin", "score": 100, "match": True},
+        {"id": "Q821244", "name": "Berlin", "score": 71.5, "match": False},
+    ]
+    got = _suggestion(query, answer, WIKIDATA, 90.0)
+    assert (got.status, got.target_iri, got.score) == ("match", WIKIDATA + "Q64", 100.0)
+    assert shared_namespace([got]) == WIKIDATA
+    unsure = _suggestion(query, [{**a, "match": False} for a in answer], WIKIDATA, 70.0)
+    assert unsure.status == "ambiguous"  # the service did not say match: a person decides
+    assert [c.code for c in unsure.candidates] == ["Q64", "Q821244"]
+    nothing = _suggestion(query, [{"id": "Q1", "name": "x", "score": "high"}], WIKIDATA, 90.0)
+    assert (nothing.status, nothing.candidates[0].score) == ("none", 0.0)
+    nuts = _suggestion(
+        query, [{"id": NUTS + "code/DE300", "name": "Berlin", "score": 100, "match": True}],
+        "https://w3id.org/sinlod/id/", 90.0,
+    )  # fmt: skip
+    assert (nuts.target_iri, nuts.candidates[0].code) == (NUTS + "code/DE300", "DE300")
+    assert shared_namespace([nuts]) == NUTS + "code/"
