@@ -200,21 +200,9 @@ def cycles() -> list[list[str]]:
     return sorted(found)
 
 
-#: Circles that issue 16 names and its library half removes; listed only while they exist.
-KNOWN_CIRCLES = [
-    ["sinlod.server.negotiation", "sinlod.server.problems"],
-    ["sinlod.validate.findings", "sinlod.validate.render"],
-]
-
-
 def test_no_import_circles() -> None:
-    assert [c for c in cycles() if c not in KNOWN_CIRCLES] == []
-
-
-@pytest.mark.xfail(strict=True, reason="issue 16: the two circles are still there")
-def test_the_known_circles_are_gone() -> None:
-    """Fails (XPASS) once they are gone: then empty KNOWN_CIRCLES."""
-    assert [c for c in cycles() if c in KNOWN_CIRCLES] == []
+    """None at all: issue 16's two (negotiation-problems, findings-render) are gone."""
+    assert cycles() == []
 
 
 def test_the_circle_finder_finds_a_circle(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,9 +14,24 @@ from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
-from sinlod.server.problems import NotAcceptable
+from sinlod.errors import SinlodError
 
 HTML = "text/html"
+
+
+class NotAcceptable(SinlodError):
+    """No format the client accepts can be produced; ``available`` lists those that can.
+
+    Defined here, where it is raised, and answered 406 by ``problems.py`` (which imports this
+    module, never the other way round).
+    """
+
+    def __init__(self, available: Sequence[str], names: Sequence[str] = ()) -> None:
+        what = ", ".join(names or available)
+        self.message = f"cannot produce an accepted format; available: {what}"
+        super().__init__(self.message)
+        self.available = list(available)
+        self.extra = {"available": self.available}
 
 
 @dataclass(frozen=True)

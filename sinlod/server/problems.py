@@ -35,6 +35,8 @@ from sinlod.errors import (
     SinlodError,
     StoreError,
 )
+from sinlod.server.negotiation import NotAcceptable as NotAcceptable  # re-exported: routes raise it
+from sinlod.server.negotiation import prefers_html
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +61,6 @@ class NotFound(HttpProblem):
 
     status = 404
     code = "not-found"
-
-
-class NotAcceptable(HttpProblem):
-    """No format the client accepts can be produced; ``available`` lists those that can."""
-
-    status = 406
-    code = "not-acceptable"
-
-    def __init__(self, available: Sequence[str], names: Sequence[str] = ()) -> None:
-        what = ", ".join(names or available)
-        super().__init__(f"cannot produce an accepted format; available: {what}")
-        self.available = list(available)
-        self.extra = {"available": self.available}
 
 
 class MethodNotAllowed(HttpProblem):
@@ -162,6 +151,7 @@ class ServiceNotAllowed(HttpProblem):
 #: fails when run 500 (SPARQL 1.1 Protocol), a write refused by policy 403, whichever path
 #: (SHACL gate on or off, query on the event loop or in a thread) raised it.
 _LIBRARY_STATUS: tuple[tuple[type[SinlodError], int, str], ...] = (
+    (NotAcceptable, 406, "not-acceptable"),  # raised by negotiation.py, below this module
     (QueryEvaluationError, 500, "query-failed"),
     (QueryError, 400, "query-error"),
     (ReleaseLogProtected, 403, "release-log-protected"),
@@ -221,7 +211,6 @@ def problem_response(
     request: Request, status: int, detail: str, code: str, **extra: Any
 ) -> Response:
     """The error as problem JSON, or as an HTML page when a browser asked."""
-    from sinlod.server.negotiation import prefers_html  # avoid an import cycle
     from sinlod.server.templating import render
 
     body = problem(status, detail, code, **extra)

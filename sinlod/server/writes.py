@@ -8,6 +8,8 @@ the validation report, as JSON in a problem document or as the SHACL report in T
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -56,41 +58,37 @@ _TURTLE_REPORT = Format("text/turtle", "turtle", "ttl")
 _REPORT_FORMATS = (_JSON_REPORT, _TURTLE_REPORT)
 
 
+def _answered(write: Callable[[], Release | None]) -> Release | None:
+    """Run a library write; its refusal by the shapes becomes the 422 above."""
+    try:
+        return write()
+    except changes.ShapesViolated as exc:
+        raise ShapesViolated(exc) from exc
+
+
 def sparql_update(
     store: Store, settings: Settings, text: str, write: Write, *, base_iri: str | None = None
 ) -> Release | None:
     """``changes.sparql_update``, a refusal as 422. Runs in a worker thread."""
-    try:
-        return changes.sparql_update(store, settings, text, write, base_iri=base_iri)
-    except changes.ShapesViolated as exc:
-        raise ShapesViolated(exc) from exc
+    return _answered(lambda: changes.sparql_update(store, settings, text, write, base_iri=base_iri))
 
 
 def replace_graph(
     store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
 ) -> Release | None:
     """Graph Store PUT (``changes.replace_graph``), a refusal as 422."""
-    try:
-        return changes.replace_graph(store, settings, graph, triples, write)
-    except changes.ShapesViolated as exc:
-        raise ShapesViolated(exc) from exc
+    return _answered(lambda: changes.replace_graph(store, settings, graph, triples, write))
 
 
 def delete_graph(
     store: Store, settings: Settings, graph: GraphName, write: Write
 ) -> Release | None:
     """Graph Store DELETE (``changes.delete_graph``), a refusal as 422."""
-    try:
-        return changes.delete_graph(store, settings, graph, write)
-    except changes.ShapesViolated as exc:
-        raise ShapesViolated(exc) from exc
+    return _answered(lambda: changes.delete_graph(store, settings, graph, write))
 
 
 def extend_graph(
     store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
 ) -> Release | None:
     """Graph Store POST (``changes.extend_graph``), a refusal as 422."""
-    try:
-        return changes.extend_graph(store, settings, graph, triples, write)
-    except changes.ShapesViolated as exc:
-        raise ShapesViolated(exc) from exc
+    return _answered(lambda: changes.extend_graph(store, settings, graph, triples, write))

@@ -1,4 +1,5 @@
-"""What a validation found: one ``Finding`` per SHACL result, gathered in a ``Report``.
+"""What a validation found: one ``Finding`` per SHACL result, gathered in a ``Report`` (rendered
+by ``render``, which knows the types only for type checking: no import circle).
 
 The fields are plain strings so that a report can be compared, cached, sent over HTTP and rendered
 without rdflib: IRIs as themselves, values in N-Triples syntax, shapes and constraint components
@@ -12,6 +13,7 @@ from typing import Any
 
 from sinlod.errors import InvalidData, SourceLocation
 from sinlod.namespaces import PREFIXES
+from sinlod.validate import render
 
 #: Severities from the most to the least serious (SHACL §3.4.1 ``sh:Violation``, ...).
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -91,6 +93,11 @@ class Report:
             counts[f.severity] = counts.get(f.severity, 0) + 1
         return counts
 
+    def worst(self) -> str | None:
+        """The most serious severity found (``Violation``, ``Warning``, ``Info``), None if none."""
+        counts = self.counts()
+        return next((s for s in SEVERITIES if counts[s]), None)
+
     def failed(self, strict: bool = False) -> bool:
         """True when the data must be refused: any violation, or with ``strict`` any warning."""
         counts = self.counts()
@@ -99,28 +106,18 @@ class Report:
     def raise_for_violations(self, strict: bool = False) -> None:
         """Raise ``InvalidData`` (carrying the findings) when ``failed(strict)``; for publish."""
         if self.failed(strict):
-            from sinlod.validate.render import summary
-
             raise InvalidData(
-                f"the data does not conform to the shapes: {summary(self)}", self.findings
+                f"the data does not conform to the shapes: {render.summary(self)}", self.findings
             )
 
     def render_human(self, color: bool = False) -> str:
-        from sinlod.validate.render import render_human
-
-        return render_human(self, color=color)
+        return render.render_human(self, color=color)
 
     def to_json(self) -> dict[str, Any]:
-        from sinlod.validate.render import to_json
-
-        return to_json(self)
+        return render.to_json(self)
 
     def to_sarif(self) -> dict[str, Any]:
-        from sinlod.validate.render import to_sarif
-
-        return to_sarif(self)
+        return render.to_sarif(self)
 
     def to_turtle(self) -> str:
-        from sinlod.validate.render import to_turtle
-
-        return to_turtle(self)
+        return render.to_turtle(self)

@@ -2,21 +2,60 @@
 
 Library code never imports Click, so colour is written here as the ANSI codes ``click.style``
 writes; ``click.echo`` in the CLI strips them when the output is not a terminal.
+
+``findings.Report`` renders itself through this module (``report.to_json()``), so this module
+does not import ``findings``: it renders whatever has the shape of a report (the protocols
+``Report`` and ``Finding`` below), and the dependency runs one way.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from sinlod import __version__
-from sinlod.validate.findings import SEVERITIES
+from sinlod.errors import SourceLocation
 
-if TYPE_CHECKING:
-    from sinlod.validate.findings import Finding, Report
+
+class Finding(Protocol):
+    """What rendering reads of a finding (``findings.Finding``)."""
+
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def focus(self) -> str: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def value(self) -> str | None: ...
+    @property
+    def source_shape(self) -> str | None: ...
+    @property
+    def constraint(self) -> str: ...
+    @property
+    def locations(self) -> tuple[SourceLocation, ...]: ...
+    @property
+    def record(self) -> str: ...
+
+
+class Report(Protocol):
+    """What rendering reads of a report (``findings.Report``)."""
+
+    @property
+    def findings(self) -> Sequence[Finding]: ...
+    @property
+    def conforms(self) -> bool: ...
+    @property
+    def prefixes(self) -> dict[str, str]: ...
+    def counts(self) -> dict[str, int]: ...
+    def worst(self) -> str | None: ...
+
 
 JSON_FORMAT = "sinlod-validation-report/1"
 SARIF_SCHEMA = (
@@ -55,7 +94,7 @@ def summary(report: Report, color: bool = False) -> str:
     """``2 violations, 1 warning, 0 infos``, coloured by the most serious."""
     counts = report.counts()
     text = ", ".join(f"{n} {s.lower()}{'' if n == 1 else 's'}" for s, n in counts.items())
-    worst = next((s for s in SEVERITIES if counts[s]), None)
+    worst = report.worst()
     return _style(text, fg=_COLORS[worst] if worst else 32, bold=True, on=color)
 
 
