@@ -43,7 +43,7 @@ import pyoxigraph as ox
 
 from sinlod.config import Settings
 from sinlod.errors import InvalidData, QueryError
-from sinlod.sparql_text import Token, tokens
+from sinlod.sparql_text import Token, declared_prefixes, tokens
 from sinlod.store import (
     GraphContent,
     Release,
@@ -340,7 +340,7 @@ def update_scope(text: str, base_iri: str | None) -> set[str] | None:
     True
     """
     toks = list(tokens(text))
-    prefixes: Mapping[str, str] = _prefixes(toks)
+    prefixes: Mapping[str, str] = declared_prefixes(toks)
     found: set[str] = set()
     for i, tok in enumerate(toks):
         following = toks[i + 1] if i + 1 < len(toks) else None
@@ -352,14 +352,6 @@ def update_scope(text: str, base_iri: str | None) -> set[str] | None:
         iri = _iri(tok, prefixes, base_iri)
         if iri is not None:
             found.add(iri)
-    return found
-
-
-def _prefixes(toks: Sequence[Token]) -> dict[str, str]:
-    found = {}
-    for i, tok in enumerate(toks[:-2]):
-        if tok.is_keyword("PREFIX") and toks[i + 1].kind == "word" and toks[i + 2].kind == "iri":
-            found[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
     return found
 
 

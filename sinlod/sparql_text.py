@@ -7,7 +7,7 @@ A careful token scan: strings (all four quote styles), comments and IRIs are ski
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -55,6 +55,19 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, match.group(), match.start(), depth)
         if kind == "open":
             depth += 1
+
+
+def declared_prefixes(toks: Sequence[Token]) -> dict[str, str]:
+    """The ``PREFIX p: <iri>`` declarations among ``toks``, as ``{"p": "iri"}``.
+
+    >>> declared_prefixes(list(tokens("PREFIX ex: <http://ex/> SELECT * {}")))
+    {'ex': 'http://ex/'}
+    """
+    found = {}
+    for i, tok in enumerate(toks[:-2]):
+        if tok.is_keyword("PREFIX") and toks[i + 1].kind == "word" and toks[i + 2].kind == "iri":
+            found[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
+    return found
 
 
 def may_contain(text: str, *keywords: str) -> bool:

@@ -21,16 +21,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 from sinlod.errors import QueryError
-from sinlod.sparql_text import Token, tokens
-
-
-def _prefixes(toks: Sequence[Token]) -> dict[str, str]:
-    """``PREFIX p: <iri>`` declarations, for resolving ``SERVICE p:x``."""
-    found = {}
-    for i, tok in enumerate(toks[:-2]):
-        if tok.is_keyword("PREFIX") and toks[i + 1].kind == "word" and toks[i + 2].kind == "iri":
-            found[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
-    return found
+from sinlod.sparql_text import Token, declared_prefixes, tokens
 
 
 def _target(tok: Token, prefixes: dict[str, str]) -> str | None:
@@ -57,7 +48,7 @@ def silence_remote(text: str, allowed: set[str]) -> str:
     'SELECT * { {} }'
     """
     toks = list(tokens(text))
-    prefixes = _prefixes(toks)
+    prefixes = declared_prefixes(toks)
     cuts: list[tuple[int, int, str]] = []
     for i, tok in enumerate(toks):
         if not tok.is_keyword("SERVICE", "LOAD"):
