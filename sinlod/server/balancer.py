@@ -51,6 +51,31 @@ STARTUP_FAILURE = 3
 STOP_GRACE = 30.0
 #: Parent → worker: the worker's retirement is noted, no more connections will follow.
 RETIRED = b"retired"
+#: Seconds a retired worker leaves its idle keep-alive connections open, so that a client asking
+#: again gets its answer with ``Connection: close`` instead of a connection closed under its next
+#: request (the race every HTTP/1.1 client can lose when a server closes an idle connection).
+IDLE_GRACE = 0.5
+
+
+class _CloseWhenRetired:
+    """ASGI layer: once the worker is retired, every answer says ``Connection: close`` (uvicorn
+    then closes the connection after it), so keep-alive clients move to the other workers."""
+
+    def __init__(self, app: Any, server: _HandedServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.server.retired:
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, receive, closing)
 
 
 class _HandedServer(uvicorn.Server):
@@ -67,6 +92,7 @@ class _HandedServer(uvicorn.Server):
         if self.lifespan.should_exit:
             sys.exit(STARTUP_FAILURE)
         config = self.config
+        config.loaded_app = _CloseWhenRetired(config.loaded_app, self)
 
         def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
             protocol: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
@@ -113,9 +139,14 @@ class _HandedServer(uvicorn.Server):
         if not self.retired:
             await super().shutdown(sockets)
             return
-        # Retired: finish the answers in progress (idle keep-alive connections are closed, busy
-        # ones close after their answer), then end at once. Not the app's shutdown: the thread
-        # of the abandoned query still uses the store, and only the process's end stops it.
+        # Retired: finish the answers in progress, then end at once. Not the app's shutdown: the
+        # thread of the abandoned query still uses the store, and only the process's end stops
+        # it. Connections are not cut at once: for IDLE_GRACE, a client that asks again gets its
+        # answer with ``Connection: close``; then idle connections are closed, busy ones close
+        # after their answer.
+        deadline = loop.time() + IDLE_GRACE
+        while self.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(0.02)
         for connection in list(self.server_state.connections):
             connection.shutdown()
         await asyncio.sleep(0.05)
