@@ -320,7 +320,7 @@ def link_check_command(
 
     settings = settings_from(ctx, mappings_dir=mappings_dir)
     quads, source_map = _link_inputs(sources, settings, mapping_files)
-    tables = load_tables(reference or settings.data_dir / "reference")
+    tables = load_tables(reference or settings.reference_dir)
     problems = check_links(quads, tables, source_map)
     for problem in problems:
         click.echo(str(problem))
@@ -448,7 +448,7 @@ def link_suggest_command(
         namespace = None  # from the accepted targets (a service may name several tables)
     else:
         link_target = target_named(target)
-        tables = load_tables(reference or settings.data_dir / "reference")
+        tables = load_tables(reference or settings.reference_dir)
         quads, source_map = _link_inputs(sources, settings, mapping_files)
         wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
         found = suggest_links(

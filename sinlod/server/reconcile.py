@@ -57,7 +57,7 @@ def reconciler_for(holder: Any, store: Store, settings: Settings) -> Reconciler:
         cached: tuple[str | None, Reconciler] | None = getattr(holder, "reconciler", None)
         if cached is not None and cached[0] == store.release_id:
             return cached[1]
-        tables = load_tables(settings.data_dir / "reference")
+        tables = load_tables(settings.reference_dir)
         built = from_store(store, settings.base_iri, tables)
         holder.reconciler = (store.release_id, built)
         return built
