@@ -116,8 +116,20 @@ def datatype_parser(spec: Any, where: str) -> tuple[str, Parser | None]:
         raise InputError(f"{where}: datatype must be a name or an object, got {json.dumps(base)}")
     name = _DATATYPE_ALIASES.get(base, base)
     iri = expand(name)
+    serial = isinstance(spec, dict) and spec.get(EXCEL_SERIAL) is not None
+    if serial:
+        if not isinstance(spec[EXCEL_SERIAL], bool):
+            raise InputError(f'{where}: "{EXCEL_SERIAL}" must be true or false')
+        serial = spec[EXCEL_SERIAL]
+        if serial and name not in {"date", "dateTime", PARTIAL_DATE, "sinlod:partialDate"}:
+            raise InputError(f'{where}: "{EXCEL_SERIAL}" applies to date datatypes only')
     if iri == PARTIAL_DATE:
-        return iri, _partial_date
+        partial = _partial_date if fmt is None else _formatted_date("date", fmt, where)
+        return iri, _excel_serial(partial, "date") if serial else partial
+    if serial:
+        iri, inner = datatype_parser({k: v for k, v in spec.items() if k != EXCEL_SERIAL}, where)
+        assert inner is not None
+        return iri, _excel_serial(inner, name)
     if iri.startswith(XSD):
         name = iri[len(XSD) :]
     elif name in _SPECIAL:
@@ -257,7 +269,10 @@ def _formatted_date(name: str, fmt: Any, where: str) -> Parser:
     except re.error as exc:
         raise InputError(f'{where}: unsupported date format "{fmt}"') from exc
     if not {"y", "m", "d"} <= set(compiled.groupindex):
-        raise InputError(f'{where}: date format "{fmt}" needs yyyy, MM (or M) and dd (or d)')
+        hint = " (MM is the month; mm means minutes)" if "mm" in fmt and "M" not in fmt else ""
+        raise InputError(
+            f'{where}: date format "{fmt}" needs yyyy, MM (or M) and dd (or d){hint}'
+        )
     datatype = _dt(name)
     what = "a date" if name == "date" else "a date and time"
 
@@ -271,6 +286,46 @@ def _formatted_date(name: str, fmt: Any, where: str) -> Parser:
             lexical += "T{:02d}:{:02d}:{:02d}".format(
                 int(parts.get("H") or 0), int(parts.get("i") or 0), int(parts.get("s") or 0)
             )
+        return ox.Literal(lexical, datatype=datatype)
+
+    return parse
+
+
+#: sinlod's extension on a date datatype: a cell holding a whole number is an Excel serial date.
+EXCEL_SERIAL = "sinlod:excelSerial"
+_SERIAL_RE = re.compile(r"^\d{1,7}(\.0+)?$")
+#: Day 0 of Excel's 1900 date system as it counts after its fictitious 1900-02-29 (serial 60).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: 9999-12-31, the last day Excel can show.
+_EXCEL_LAST = 2_958_465
+
+
+def excel_serial_date(serial: int) -> dt.date:
+    """The day an Excel (1900 date system) serial number stands for.
+
+    Excel counts 1900-01-01 as 1 and believes 1900 was a leap year, so serial 60 is a day that
+    never was and every serial from 61 on is one more than the days since 1899-12-31.
+
+    >>> [str(excel_serial_date(n)) for n in (1, 59, 61, 45292)]
+    ['1900-01-01', '1900-02-28', '1900-03-01', '2024-01-01']
+    """
+    if serial < 1 or serial == 60 or serial > _EXCEL_LAST:
+        raise ValueError(f"no day has the Excel serial number {serial}")
+    return _EXCEL_EPOCH + dt.timedelta(days=serial if serial > 60 else serial + 1)
+
+
+def _excel_serial(parser: Parser, name: str) -> Parser:
+    """``parser``, but a cell that is a whole number is first read as an Excel serial date."""
+    datatype = _dt("dateTime" if name == "dateTime" else "date")
+
+    def parse(text: str) -> ox.Literal:
+        if not _SERIAL_RE.match(text):
+            return parser(text)
+        try:
+            day = excel_serial_date(int(text.split(".")[0]))
+        except ValueError:
+            raise BadValue("a date or an Excel serial date (1 to 2958465, not 60)") from None
+        lexical = day.isoformat() + ("T00:00:00" if name == "dateTime" else "")
         return ox.Literal(lexical, datatype=datatype)
 
     return parse

@@ -234,6 +234,10 @@ class TableRun:
                 raw = c.default
             if raw is not None and c.datatype != XSD + "string":
                 raw = raw.strip()
+            if c.value_from is not None:
+                raw = _text(out.get(c.value_from))
+            if raw is not None and c.fix is not None and not c.separator:
+                raw = self._fixed(c.fix, raw, record, slot)
             if raw is None or raw in c.null:
                 if c.required and (slot.key is not None or c.virtual or not self.header_complete):
                     self.problems.add(
@@ -245,10 +249,21 @@ class TableRun:
                 out[c.name] = None
             elif c.separator:
                 items = [i.strip() for i in raw.split(c.separator)]
+                if c.fix is not None:
+                    fixed = (self._fixed(c.fix, i, record, slot) for i in items if i)
+                    items = [i for i in fixed if i is not None]
                 out[c.name] = [i for i in items if i and i not in c.null] or None
             else:
                 out[c.name] = raw
         return out
+
+    def _fixed(self, fix: Any, raw: str, record: Record, slot: _Slot) -> str | None:
+        """``raw`` after the column's ``sinlod:normalise`` steps; None (reported) if they fail."""
+        try:
+            return str(fix(raw))
+        except BadValue as exc:
+            self._bad(exc, raw, record, slot)
+            return None
 
     def _row(self, record: Record) -> list[Any]:
         """The triples (or quads) of one record; a list, which is cheaper than a generator."""

@@ -7,6 +7,7 @@ Everything a mapping can get wrong is found here, before any row is read, and ra
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pyoxigraph as ox
 
 from sinlod.errors import InputError
 from sinlod.mapping.datatypes import CACHE_LIMIT, XSD, BadValue, Parser, datatype_parser
+from sinlod.mapping.fixes import compile_fixes
 from sinlod.mapping.templates import Template
 from sinlod.namespaces import expand
 
@@ -47,7 +49,15 @@ class Column:
     #: Whether ``valueUrl`` is just ``{+name}``: the cell must then hold an absolute IRI itself.
     raw_iri: bool = False
     predicate: ox.NamedNode | None = None
+    #: ``sinlod:normalise``: the value fixes applied to each cell (or item) first.
+    fix: Callable[[str], str] | None = None
+    #: ``sinlod:valueFrom`` (virtual columns): the column whose value this one takes.
+    value_from: str | None = None
     _cache: dict[str, ox.Literal | ox.NamedNode | BadValue] = field(default_factory=dict)
+
+    @staticmethod
+    def column_virtual(columns: list[Column], name: str) -> bool:
+        return any(c.virtual for c in columns if c.name == name)
 
     def literal(self, text: str) -> ox.Literal | ox.NamedNode | BadValue:
         """The literal for ``text`` (cached per distinct value), or the ``BadValue`` it raised."""
@@ -170,6 +180,15 @@ def _compile_table(table: Any, group: dict[str, Any], base: str, source: str) ->
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f'{where}: two columns are named "{dup}"')
+    for c in columns:
+        if c.value_from is not None and (
+            c.value_from not in names[: names.index(c.name)]
+            or c.column_virtual(columns, c.value_from)
+        ):
+            raise InputError(
+                f'{where} column "{c.name}": "sinlod:valueFrom" must name a column of the '
+                f"source declared before it, got {json.dumps(c.value_from)}"
+            )
     about = _template(inherited.get("aboutUrl"), base, where, "aboutUrl")
     missing_about = [c.name for c in columns if c.about is None and not c.suppress]
     if about is None and missing_about:
@@ -251,10 +270,21 @@ def _compile_column(
         null=nulls,
         default=props.get("default"),
         raw_iri=value is not None and expand(value.text) == "{+" + name + "}",
+        fix=compile_fixes(col.get("sinlod:normalise"), where),
+        value_from=_value_from(col, where),
     )
     if prop is not None and prop.is_constant:
         column.predicate = _named(prop.expand({}), where, "propertyUrl")
     return column
+
+
+def _value_from(col: dict[str, Any], where: str) -> str | None:
+    value = col.get("sinlod:valueFrom")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not col.get("virtual"):
+        raise InputError(f'{where}: "sinlod:valueFrom" is a column name, on a virtual column')
+    return value
 
 
 def _titles(value: Any, where: str) -> tuple[str, ...]:
