@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import timeit
 
-from sinlod.server.query_policy import check_nesting, check_remote
+from sinlod.server.protocol.query_policy import check_nesting, check_remote
 
 BASE = "http://127.0.0.1:8000/sparql"
 CASES = {

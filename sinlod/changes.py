@@ -1,7 +1,7 @@
 """One gated write: compute a change, validate it with context, commit it with a release record.
 
 ``sinlod publish`` and the server's writes (SPARQL Update, Graph Store Protocol) go through here;
-the server only maps the errors below to HTTP (``sinlod.server.writes``, ``problems.py``).
+the server only maps the errors below to HTTP (``sinlod.server.protocol.writes``, ``problems.py``).
 
 With ``settings.shacl_gate`` (the default) a write is first *computed*, never applied blindly:
 

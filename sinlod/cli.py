@@ -10,11 +10,12 @@ declared once, as decorators (``source_options``, ``store_option``, ``format_opt
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar, cast
 
 import click
 
@@ -26,6 +27,9 @@ from sinlod.errors import (
     SinlodError,
     SourceLocation,
 )
+
+if TYPE_CHECKING:
+    from sinlod.convert import SourceOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,47 +118,57 @@ def format_option(*choices: str, default: str | None, help: str | None = None) -
     )
 
 
-def mappings_option(f: F) -> F:
-    """``--mappings DIR`` (the ``mappings_dir`` setting for this run)."""
-    return click.option(
-        "--mappings",
-        "mappings_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
-    )(f)
-
-
 def source_options(f: F) -> F:
-    """``--mappings DIR`` and ``--mapping FILE``: where record files find their CSVW mapping.
+    """``--mappings``, ``--mapping``, ``--sheet``, ``--encoding``, ``--delimiter``: how record
+    files are mapped and read.
 
-    Every command that reads records takes them, so a missing mapping's hint ("use --mappings
-    DIR or --mapping FILE") names options the command has. ``publish`` has ``--mappings`` only:
-    its library call takes no mapping files yet (issue 11).
+    Every command that reads records (convert, validate, publish, link check, link suggest) takes
+    all five, declared here once. The command receives them as one ``SourceOptions`` (its
+    ``source`` parameter), which the library carries down to the readers; so a hint in a message
+    ("use --encoding", "use --mappings DIR or --mapping FILE") names options the command has.
     """
-    f = click.option(
-        "--mapping",
-        "mapping_files",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="A CSVW mapping file for records (repeatable).",
-    )(f)
-    return mappings_option(f)
 
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        mappings_dir: Path | None,
+        mapping_files: tuple[Path, ...],
+        sheet: str | None,
+        encoding: str | None,
+        delimiter: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        from sinlod.convert import SourceOptions
 
-def reading_options(f: F) -> F:
-    """``--sheet``, ``--encoding``, ``--delimiter``: how record files are read.
+        source = SourceOptions(mappings_dir, tuple(mapping_files), sheet, encoding, delimiter)
+        return f(*args, source=source, **kwargs)
 
-    Only on the commands whose library call takes them (``convert``); ``validate``, ``publish``
-    and ``link`` read with the defaults until the library passes these through.
-    """
-    for name, help in [
-        ("--delimiter", "CSV delimiter (default: sniffed from the header)."),
-        ("--encoding", "Text encoding of CSV/JSON/YAML (default UTF-8)."),
-        ("--sheet", "Convert only this sheet of XLSX workbooks."),
-    ]:
-        f = click.option(name, default=None, help=help)(f)
-    return f
+    declared = [
+        click.option(
+            "--mappings",
+            "mappings_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
+        ),
+        click.option(
+            "--mapping",
+            "mapping_files",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A CSVW mapping file for records (repeatable; without --mappings, only these).",
+        ),
+        click.option("--sheet", default=None, help="Read only this sheet of XLSX workbooks."),
+        click.option(
+            "--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8)."
+        ),
+        click.option(
+            "--delimiter", default=None, help="CSV delimiter (default: sniffed from the header)."
+        ),
+    ]
+    for option in reversed(declared):
+        command = option(command)
+    return cast(F, command)
 
 
 def reference_option(f: F) -> F:
@@ -214,8 +228,7 @@ def validate_command(
     sources: tuple[Path, ...],
     fmt: str,
     context: Path | None,
-    mappings_dir: Path | None,
-    mapping_files: tuple[Path, ...],
+    source: SourceOptions,
     strict: bool,
     engine: str | None,
     quiet: bool,
@@ -235,14 +248,14 @@ def validate_command(
     from sinlod.validate import validate
     from sinlod.validate.render import summary
 
-    settings = settings_from(ctx, mappings_dir=mappings_dir, validation_engine=engine)
+    settings = settings_from(ctx, validation_engine=engine)
     with _stage_progress(enabled=not quiet, length=5, label="Validating") as step:
         report = validate(
             list(sources),
             settings,
             context=context,
             progress=step,
-            mapping_files=mapping_files,
+            options=source,
         )
     if fmt == "human":
         click.echo(summary(report, color=True) if quiet else report.render_human(color=True))
@@ -305,8 +318,7 @@ def link_check_command(
     ctx: click.Context,
     sources: tuple[Path, ...],
     reference: Path | None,
-    mappings_dir: Path | None,
-    mapping_files: tuple[Path, ...],
+    source: SourceOptions,
 ) -> None:
     """Report links into closed EU code lists (NUTS, authority tables) that the snapshots lack.
 
@@ -318,8 +330,8 @@ def link_check_command(
     """
     from sinlod.linking import check_links, load_tables
 
-    settings = settings_from(ctx, mappings_dir=mappings_dir)
-    quads, source_map = _link_inputs(sources, settings, mapping_files)
+    settings = settings_from(ctx)
+    quads, source_map = _link_inputs(sources, settings, source)
     tables = load_tables(reference or settings.reference_dir)
     problems = check_links(quads, tables, source_map)
     for problem in problems:
@@ -331,12 +343,12 @@ def link_check_command(
 
 
 def _link_inputs(
-    sources: tuple[Path, ...], settings: Settings, mapping_files: tuple[Path, ...]
+    sources: tuple[Path, ...], settings: Settings, source: SourceOptions
 ) -> tuple[list[Any], Any]:
     """Quads and source map of SOURCES (records converted, RDF files read)."""
     from sinlod.inputs import read_inputs
 
-    return read_inputs(list(sources), settings, mapping_files)
+    return read_inputs(list(sources), settings, source)
 
 
 @link_group.command("suggest")
@@ -407,8 +419,7 @@ def link_suggest_command(
     accept: float | None,
     column: str | None,
     reference: Path | None,
-    mappings_dir: Path | None,
-    mapping_files: tuple[Path, ...],
+    source: SourceOptions,
     service_url: str | None,
     service_type: str | None,
 ) -> None:
@@ -436,12 +447,12 @@ def link_suggest_command(
     from sinlod.namespaces import PREFIXES
 
     cls = of_class if ":" in of_class else PREFIXES["sinlod"] + of_class
-    settings = settings_from(ctx, mappings_dir=mappings_dir)
+    settings = settings_from(ctx)
     if service_url is not None:  # a reconciliation service instead of the offline tables
         from sinlod.linking.service import Service, suggest_with_service
 
         service = Service.connect(service_url)
-        quads, source_map = _link_inputs(sources, settings, mapping_files)
+        quads, source_map = _link_inputs(sources, settings, source)
         found = suggest_with_service(
             quads, service, of_class=cls, type_id=service_type, threshold=threshold
         )
@@ -449,7 +460,7 @@ def link_suggest_command(
     else:
         link_target = target_named(target)
         tables = load_tables(reference or settings.reference_dir)
-        quads, source_map = _link_inputs(sources, settings, mapping_files)
+        quads, source_map = _link_inputs(sources, settings, source)
         wanted = level if level is not None else (3 if link_target.key == "nuts" else None)
         found = suggest_links(
             quads, tables, link_target, of_class=cls, level=wanted, threshold=threshold
@@ -462,7 +473,14 @@ def link_suggest_command(
             from sinlod.linking.service import shared_namespace
 
             namespace = shared_namespace(chosen)
-        written = write_back(chosen, source_map, column or target, namespace)
+        written = write_back(
+            chosen,
+            source_map,
+            column or target,
+            namespace,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+        )
     if fmt == "json":
         click.echo(json.dumps([s.as_dict() for s in found], indent=2, ensure_ascii=False))
     else:
@@ -500,7 +518,6 @@ def link_suggest_command(
     help="Output format (default: from the -o extension, else ttl).",
 )
 @source_options
-@reading_options
 @click.option(
     "--max-errors",
     default=100,
@@ -522,11 +539,7 @@ def convert_command(
     sources: tuple[str, ...],
     output: Path | None,
     fmt: str | None,
-    mappings_dir: Path | None,
-    mapping_files: tuple[Path, ...],
-    sheet: str | None,
-    encoding: str | None,
-    delimiter: str | None,
+    source: SourceOptions,
     max_errors: int,
     format_errors: str,
     quiet: bool,
@@ -552,13 +565,9 @@ def convert_command(
             settings,
             output,
             fmt,
-            mappings_dir=mappings_dir,
-            mapping_files=mapping_files,
-            sheet=sheet,
-            encoding=encoding,
-            delimiter=delimiter,
             max_errors=max_errors,
             progress=step,
+            **source.keywords(),
         )
     if not quiet and output is not None:
         click.echo(f"{count} triples written to {output}", err=True)
@@ -631,7 +640,10 @@ def serve_command(
       sinlod serve --store var/store --port 8000
       curl -H 'Accept: text/turtle' -L http://127.0.0.1:8000/id/project/sic
     """
-    from sinlod.server.run import check_store, serve  # the server stack loads only when serving
+    from sinlod.server.operations.run import (  # the server stack loads only when serving
+        check_store,
+        serve,
+    )
 
     settings = settings_from(ctx, store_path=store_path, host=host, port=port)
     check_store(settings)
@@ -679,7 +691,7 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
 )
 @format_option("human", "json", default="human")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no findings, only errors.")
-@mappings_option
+@source_options
 @click.pass_context
 def publish_command(
     ctx: click.Context,
@@ -691,7 +703,7 @@ def publish_command(
     no_ontology: bool,
     fmt: str,
     quiet: bool,
-    mappings_dir: Path | None,
+    source: SourceOptions,
 ) -> None:
     """Convert (records) or read (RDF files), validate with the store as context, and publish.
 
@@ -707,7 +719,7 @@ def publish_command(
     """
     from sinlod.publish import publish
 
-    settings = _store_settings(ctx, store_path, mappings_dir=mappings_dir)
+    settings = _store_settings(ctx, store_path)
     store = _open_store(settings, read_only=False)
     with store, _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
         result = publish(
@@ -719,6 +731,7 @@ def publish_command(
             ontology=not no_ontology,
             skip_unchanged=not republish,
             progress=step,
+            options=source,
         )
     if fmt == "json":
         data = {
@@ -961,6 +974,54 @@ def restore_command(ctx: click.Context, dump: Path, store_path: Path | None) -> 
     with store:
         count = store.restore(dump)
         click.echo(f"Restored {count} quads into {store.path} (snapshot {store.release_id}).")
+
+
+@cli.command("replicate")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="The store to copy from (a local path; rsync a remote one here first: docs/deploy.md).",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The replica's store directory (created if missing); a server may be serving it.",
+)
+@click.option(
+    "--stage",
+    is_flag=True,
+    help="Copy the release but do not switch to it yet; a run without --stage switches.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No summary.")
+def replicate_command(source: Path, target: Path, stage: bool, quiet: bool) -> None:
+    """Copy the release published in one store to another, switching the target last.
+
+    A server on the target keeps answering from its release until the new one is complete
+    there. Safe to run again (nothing to do) or after an interruption (it resumes).
+
+    \b
+    Example:
+      sinlod replicate --from /srv/sinlod/store --to /srv/replica/store
+      sinlod replicate --from staging/store --to /srv/sinlod/store --stage
+    """
+    from sinlod.store.replicate import replicate
+
+    done = replicate(source, target, switch=not stage)
+    if quiet:
+        return
+    if done.previous == done.release:
+        click.echo(f"{target}: already serves release {done.release}; nothing to copy.")
+        return
+    what = "staged (run again without --stage to serve it)" if stage else "now served"
+    click.echo(
+        f"{target}: release {done.release} {what}; {done.files_copied} files copied "
+        f"({done.bytes_copied / 1e6:.1f} MB), {done.files_linked} linked from the previous "
+        f"release, {done.files_kept} already there; {done.log_bytes} bytes of release log."
+    )
 
 
 @cli.command("stats")

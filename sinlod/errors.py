@@ -1,7 +1,7 @@
 """The one exception tree of sinlod.
 
-Library code raises these; the edges (``cli.py`` and ``server/problems.py``) turn them into exit
-codes and HTTP statuses, each in one place::
+Library code raises these; the edges (``cli.py`` and ``server/http/problems.py``) turn them into
+exit codes and HTTP statuses, each in one place::
 
     SinlodError
     ├── InputError          unreadable or malformed input (file missing, bad syntax, bad mapping)
@@ -10,6 +10,7 @@ codes and HTTP statuses, each in one place::
     ├── InvalidData         SHACL violations; carries the findings
     ├── StoreError          the store cannot be opened, read or written
     ├── ReleaseLogProtected a write that would put data under the release log's graph name
+    ├── DatasetConflict     a write of one dataset that would replace or remove another's graph
     └── QueryError          a SPARQL query or update that cannot be parsed
         └── QueryEvaluationError  one that parses but fails when run (unknown function, ...)
 """
@@ -111,6 +112,18 @@ class ReleaseLogProtected(SinlodError):
     The release log lives beside the data (``sinlod.store.layout``) and is written by sinlod
     alone; a dump carries it under that graph name, so data there would be taken for the log on
     restore. Refused by policy, whoever asks (HTTP 403)."""
+
+
+class DatasetConflict(SinlodError):
+    """A write on behalf of ``dataset`` that would replace or remove ``graph``, which belongs to
+    the dataset ``owner``: datasets never overwrite each other (issue 11). Nothing was written."""
+
+    def __init__(self, dataset: str, owner: str, graph: str) -> None:
+        super().__init__(
+            f"dataset {dataset!r} may not replace or remove graph <{graph}>, which belongs to"
+            f" dataset {owner!r}; nothing was written"
+        )
+        self.dataset, self.owner, self.graph = dataset, owner, graph
 
 
 class QueryError(SinlodError):

@@ -1,6 +1,7 @@
 """Reconciliation over the published data and the reference tables: the library half of
 ``/reconcile`` (the W3C Entity Reconciliation Service API 0.2, the version OpenRefine speaks;
-``sinlod.server.reconcile`` is the HTTP half, ``sinlod.linking.service`` a client of any service).
+``sinlod.server.linked_data.reconcile`` is the HTTP half, ``sinlod.linking.service`` a client of
+any service).
 
 Two kinds of entity are reconciled:
 

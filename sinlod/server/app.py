@@ -22,24 +22,16 @@ from starlette.types import ASGIApp
 
 from sinlod import __version__
 from sinlod.config import Settings
-from sinlod.server import (
-    catalog,
-    graph_store,
-    metrics,
-    pages,
-    problems,
-    query_route,
-    reconcile,
-    releases,
-    resources,
-    sparql,
-)
-from sinlod.server.cache import QueryCache
-from sinlod.server.deps import StoreDep, write_tokens
-from sinlod.server.limits import BodyLimit
-from sinlod.server.security import SecurityHeaders
-from sinlod.server.templating import STATIC
-from sinlod.server.urls import HostCheck, redirect_slashes_for_reads
+from sinlod.server.http import problems
+from sinlod.server.http.cache import QueryCache
+from sinlod.server.http.deps import StoreDep, write_tokens
+from sinlod.server.http.limits import BodyLimit
+from sinlod.server.http.security import SecurityHeaders
+from sinlod.server.http.templating import STATIC
+from sinlod.server.http.urls import HostCheck, redirect_slashes_for_reads
+from sinlod.server.linked_data import catalog, pages, reconcile, releases, resources
+from sinlod.server.operations import metrics
+from sinlod.server.protocol import graph_store, query_route, sparql
 from sinlod.store import Release, Store
 
 

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from sinlod.config import Settings
 from sinlod.publish import publish
 from sinlod.server import create_app
-from sinlod.server.run import bind_socket
+from sinlod.server.operations.run import bind_socket
 from sinlod.store import Store
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sinlod.config import Settings
-from sinlod.server.run import bind_socket
+from sinlod.server.operations.run import bind_socket
 from tests.e2e.conftest import wait_until_responds
 
 TICKS = os.sysconf("SC_CLK_TCK")

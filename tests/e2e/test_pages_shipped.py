@@ -60,7 +60,7 @@ async def test_reused_properties_read_as_words(shipped_client: httpx.AsyncClient
 async def test_incoming_links_are_paged(
     shipped_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sinlod.server import pages
+    from sinlod.server.linked_data import pages
 
     monkeypatch.setattr(pages, "INCOMING_PAGE_SIZE", 4)
     first = await get(shipped_client, "/doc/project/sic")

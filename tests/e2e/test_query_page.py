@@ -11,7 +11,7 @@ import pytest
 
 from sinlod.config import Settings
 from sinlod.server import create_app
-from sinlod.server.pages import Example, query_examples
+from sinlod.server.linked_data.pages import Example, query_examples
 from tests.e2e.conftest import without_assets
 
 pytestmark = pytest.mark.anyio

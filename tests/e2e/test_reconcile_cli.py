@@ -19,7 +19,7 @@ import pytest
 
 from sinlod.linking.service import _suggestion, shared_namespace
 from sinlod.linking.suggest import Query
-from sinlod.server.run import bind_socket
+from sinlod.server.operations.run import bind_socket
 from tests.conftest import FIXTURES, run_cli
 
 NUTS = "http://data.europa.eu/nuts/"

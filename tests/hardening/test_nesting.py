@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sinlod.server.query_policy import check_nesting, nesting_depth
+from sinlod.server.protocol.query_policy import check_nesting, nesting_depth
 from tests.hardening.conftest import AUTH
 
 pytestmark = pytest.mark.anyio

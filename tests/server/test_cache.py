@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from sinlod.config import Settings
 from sinlod.server import create_app
-from sinlod.server.cache import QueryCache, etag_for
+from sinlod.server.http.cache import QueryCache, etag_for
 from sinlod.store import ReleaseInfo, Store
 from tests.server.conftest import AUTH, client_for
 

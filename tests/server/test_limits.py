@@ -13,8 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 from sinlod.config import Settings
-from sinlod.server import create_app, watchdog
-from sinlod.server.execute import streams
+from sinlod.server import create_app
+from sinlod.server.operations import watchdog
+from sinlod.server.protocol.execute import streams
 from sinlod.store import ReleaseInfo, Store
 from tests.server.conftest import client_for
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from sinlod.config import Settings
 from sinlod.server import create_app
-from sinlod.server.metrics import Metrics
+from sinlod.server.operations.metrics import Metrics
 from tests.server.conftest import AUTH, client_for
 from tests.server.test_limits import SLOW_SELECT, big_store
 

@@ -9,8 +9,8 @@ import re
 import httpx
 import pytest
 
-from sinlod.server.labels import fold, pick
-from sinlod.server.templating import script_json
+from sinlod.server.http.templating import script_json
+from sinlod.server.linked_data.labels import fold, pick
 
 pytestmark = pytest.mark.anyio
 
@@ -146,7 +146,7 @@ async def test_search_text_is_escaped(client: httpx.AsyncClient) -> None:
 async def test_browse_lists_a_class_sorted_with_paging(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sinlod.server import pages
+    from sinlod.server.linked_data import pages
 
     monkeypatch.setattr(pages, "PAGE_SIZE", 1)
     first = await page(client, "/browse/Organisation")

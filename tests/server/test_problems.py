@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from sinlod.errors import InputError, QueryError, StoreError
 from sinlod.server import create_app
-from sinlod.server.problems import (
+from sinlod.server.http.problems import (
     Forbidden,
     NotAcceptable,
     NotFound,
@@ -129,7 +129,7 @@ async def test_app_refuses_to_start_on_a_file(server_settings, tmp_path) -> None
 async def test_a_bug_is_a_500_in_the_same_shape(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sinlod.server import describe
+    from sinlod.server.linked_data import describe
 
     def broken(store: object, iri: str) -> None:
         raise ZeroDivisionError("bug")

@@ -13,7 +13,7 @@ import pytest
 
 from sinlod.config import Settings
 from sinlod.server import create_app
-from sinlod.server.labels import search_fold
+from sinlod.server.linked_data.labels import search_fold
 from sinlod.store import ReleaseInfo, Store
 
 DATA = """

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from sinlod.server import create_app
-from sinlod.server.query_policy import check_remote
-from sinlod.server.sparql_scan import add_using
+from sinlod.server.protocol.query_policy import check_remote
+from sinlod.server.protocol.sparql_scan import add_using
 from sinlod.store import Store
 from tests.server.conftest import AUTH, DATA_GRAPH, ONTOLOGY_GRAPH, client_for
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sinlod.config import Settings
 from sinlod.errors import InputError
 from sinlod.server import create_app
-from sinlod.server.writes import update_scope
+from sinlod.server.protocol.writes import update_scope
 from tests.server.conftest import AUTH, client_for
 
 pytestmark = pytest.mark.anyio

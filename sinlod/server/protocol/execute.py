@@ -56,8 +56,7 @@ from pyoxigraph import (
 
 from sinlod.errors import QueryEvaluationError
 from sinlod.namespaces import PREFIXES
-from sinlod.server import watchdog
-from sinlod.server.negotiation import (
+from sinlod.server.http.negotiation import (
     GRAPH_FORMATS,
     N_TRIPLES,
     RESULT_FORMATS,
@@ -66,7 +65,8 @@ from sinlod.server.negotiation import (
     by_name,
     negotiate,
 )
-from sinlod.server.problems import MemoryLimit, QueryTimeout, ResultTooLarge
+from sinlod.server.http.problems import MemoryLimit, QueryTimeout, ResultTooLarge
+from sinlod.server.operations import watchdog
 from sinlod.sparql_text import Token, tokens
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import uvicorn
 
 from sinlod.config import Settings
 from sinlod.server.app import create_app, open_store
-from sinlod.server.balancer import Balancer
+from sinlod.server.operations.balancer import Balancer
 
 
 def check_store(settings: Settings) -> None:

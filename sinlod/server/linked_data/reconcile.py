@@ -35,9 +35,9 @@ from sinlod.errors import InputError
 from sinlod.linking.check import TABLES
 from sinlod.linking.reconcile import MAX_BATCH, MAX_LIMIT, Reconciler, from_store, parse_batch
 from sinlod.linking.tables import load_tables
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.problems import NotFound
-from sinlod.server.urls import local_url, server_root
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.problems import NotFound
+from sinlod.server.http.urls import local_url, server_root
 from sinlod.store import Store
 
 router = APIRouter(tags=["reconciliation"])

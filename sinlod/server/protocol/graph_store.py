@@ -30,10 +30,10 @@ from sinlod.config import Settings
 from sinlod.errors import InputError
 from sinlod.minting import graph_iri
 from sinlod.rdf_guard import check_rdf
-from sinlod.server import writes
-from sinlod.server.deps import RequireToken, SettingsDep, StoreDep
-from sinlod.server.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_name, negotiate
-from sinlod.server.problems import NotFound, UnsupportedMediaType
+from sinlod.server.http.deps import RequireToken, SettingsDep, StoreDep
+from sinlod.server.http.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_name, negotiate
+from sinlod.server.http.problems import NotFound, UnsupportedMediaType
+from sinlod.server.protocol import writes
 from sinlod.store import Store
 
 router = APIRouter(tags=["Graph Store"])

@@ -22,7 +22,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sinlod.server.cache import CacheStats
+from sinlod.server.http.cache import CacheStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Latency buckets in seconds: SPARQL answers range from a millisecond to the time limit.

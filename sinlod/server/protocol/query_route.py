@@ -32,8 +32,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sinlod.errors import QueryError
-from sinlod.server import sparql
-from sinlod.server.execute import QueryRequest
+from sinlod.server.protocol import sparql
+from sinlod.server.protocol.execute import QueryRequest
 from sinlod.store import Store
 
 Params = list[tuple[str, str]]

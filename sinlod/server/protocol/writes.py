@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from sinlod import changes
 from sinlod.changes import GraphName, Write, update_scope
 from sinlod.config import Settings
-from sinlod.server.negotiation import Format, negotiate
-from sinlod.server.problems import PROBLEM_JSON, HttpProblem, problem
+from sinlod.server.http.negotiation import Format, negotiate
+from sinlod.server.http.problems import PROBLEM_JSON, HttpProblem, problem
 from sinlod.store import Release, Store
 from sinlod.validate import Report
 

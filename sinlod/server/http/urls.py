@@ -160,7 +160,7 @@ class HostCheck:
         if scope["type"] == "http":
             host = next((v for k, v in scope["headers"] if k == b"host"), None)
             if host is not None and not host_allowed(host.decode("latin-1"), self.names):
-                from sinlod.server.problems import problem_response  # avoid an import cycle
+                from sinlod.server.http.problems import problem_response  # avoid an import cycle
 
                 shown = host.decode("latin-1")[:100]
                 response = problem_response(

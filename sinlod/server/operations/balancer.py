@@ -41,7 +41,7 @@ from typing import Any
 
 import uvicorn
 
-from sinlod.server import watchdog
+from sinlod.server.operations import watchdog
 
 log = logging.getLogger("uvicorn.error")
 

@@ -35,8 +35,10 @@ from sinlod.errors import (
     SinlodError,
     StoreError,
 )
-from sinlod.server.negotiation import NotAcceptable as NotAcceptable  # re-exported: routes raise it
-from sinlod.server.negotiation import prefers_html
+from sinlod.server.http.negotiation import (
+    NotAcceptable as NotAcceptable,  # re-exported: routes raise it
+)
+from sinlod.server.http.negotiation import prefers_html
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +213,7 @@ def problem_response(
     request: Request, status: int, detail: str, code: str, **extra: Any
 ) -> Response:
     """The error as problem JSON, or as an HTML page when a browser asked."""
-    from sinlod.server.templating import render
+    from sinlod.server.http.templating import render
 
     body = problem(status, detail, code, **extra)
     headers = _headers(status)

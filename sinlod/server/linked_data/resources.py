@@ -21,11 +21,9 @@ from fastapi.responses import RedirectResponse, Response
 from sinlod.config import Settings
 from sinlod.namespaces import PREFIXES
 from sinlod.ontology_doc import overview
-from sinlod.server import describe, pages
-from sinlod.server.cache import not_modified
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.execute import used_prefixes
-from sinlod.server.negotiation import (
+from sinlod.server.http.cache import not_modified
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.negotiation import (
     DOCUMENT_FORMATS,
     HTML_FORMAT,
     Format,
@@ -33,8 +31,10 @@ from sinlod.server.negotiation import (
     by_name,
     negotiate,
 )
-from sinlod.server.problems import NotAcceptable, NotFound
-from sinlod.server.urls import alternate_url, iri_for_path, server_root
+from sinlod.server.http.problems import NotAcceptable, NotFound
+from sinlod.server.http.urls import alternate_url, iri_for_path, server_root
+from sinlod.server.linked_data import describe, pages
+from sinlod.server.protocol.execute import used_prefixes
 from sinlod.store import Store, ontology_graph, vocabularies_prefix
 
 router = APIRouter(tags=["Linked Data"])

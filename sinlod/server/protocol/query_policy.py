@@ -31,8 +31,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
 
 from sinlod.errors import QueryError
-from sinlod.server.problems import ServiceNotAllowed
-from sinlod.server.sparql_scan import silence_remote
+from sinlod.server.http.problems import ServiceNotAllowed
+from sinlod.server.protocol.sparql_scan import silence_remote
 
 # -- nesting --------------------------------------------------------------------------------------
 

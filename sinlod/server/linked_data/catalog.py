@@ -31,10 +31,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from sinlod.catalog import Urls, catalog_triples, void_triples
 from sinlod.config import Settings
-from sinlod.server.cache import QueryCache, etag_for, not_modified, validators
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.execute import OUTPUT_PREFIXES, used_prefixes
-from sinlod.server.negotiation import (
+from sinlod.server.http.cache import QueryCache, etag_for, not_modified, validators
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.negotiation import (
     DOCUMENT_FORMATS,
     HTML_FORMAT,
     Format,
@@ -42,9 +41,10 @@ from sinlod.server.negotiation import (
     negotiate,
     prefers_html,
 )
-from sinlod.server.problems import NotFound
-from sinlod.server.templating import environment
-from sinlod.server.urls import server_root
+from sinlod.server.http.problems import NotFound
+from sinlod.server.http.templating import environment
+from sinlod.server.http.urls import server_root
+from sinlod.server.protocol.execute import OUTPUT_PREFIXES, used_prefixes
 from sinlod.store import Store
 from sinlod.store.graphs import graphs_prefix
 

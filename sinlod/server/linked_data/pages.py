@@ -26,10 +26,13 @@ from fastapi.staticfiles import StaticFiles
 from sinlod.config import Settings
 from sinlod.namespaces import PREFIXES
 from sinlod.ontology_doc import Overview
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.describe import Description
-from sinlod.server.execute import used_prefixes
-from sinlod.server.labels import (
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.negotiation import DOCUMENT_FORMATS, HTML_FORMAT
+from sinlod.server.http.problems import NotFound
+from sinlod.server.http.templating import STATIC, render
+from sinlod.server.http.urls import ONTOLOGY_BASE, alternate_url, link_for, server_root
+from sinlod.server.linked_data.describe import Description
+from sinlod.server.linked_data.labels import (
     FALLBACK_LANGUAGES,
     LABEL_PROPERTIES,
     Entry,
@@ -37,11 +40,8 @@ from sinlod.server.labels import (
     local_name,
     pick,
 )
-from sinlod.server.negotiation import DOCUMENT_FORMATS, HTML_FORMAT
-from sinlod.server.problems import NotFound
-from sinlod.server.templating import STATIC, render
-from sinlod.server.urls import ONTOLOGY_BASE, alternate_url, link_for, server_root
-from sinlod.server.views import RDF_TYPE, build
+from sinlod.server.linked_data.views import RDF_TYPE, build
+from sinlod.server.protocol.execute import used_prefixes
 from sinlod.store import Release, Store
 
 router = APIRouter(tags=["Pages"], include_in_schema=False)

@@ -23,13 +23,13 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sinlod.server.cache import etag_for, not_modified, validators
-from sinlod.server.catalog import NQUADS_GZ, document_format
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.execute import used_prefixes
-from sinlod.server.negotiation import GRAPH_FORMATS, HTML_FORMAT, Format
-from sinlod.server.problems import NotFound
-from sinlod.server.templating import render
+from sinlod.server.http.cache import etag_for, not_modified, validators
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.negotiation import GRAPH_FORMATS, HTML_FORMAT, Format
+from sinlod.server.http.problems import NotFound
+from sinlod.server.http.templating import render
+from sinlod.server.linked_data.catalog import NQUADS_GZ, document_format
+from sinlod.server.protocol.execute import used_prefixes
 from sinlod.store import Release, Store, release_triples
 
 router = APIRouter(tags=["Release log"])

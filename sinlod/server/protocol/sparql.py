@@ -21,15 +21,17 @@ from starlette.datastructures import FormData, QueryParams
 from sinlod.config import Settings
 from sinlod.errors import QueryError
 from sinlod.namespaces import PREFIXES
-from sinlod.server import deps, pages, writes
-from sinlod.server.cache import QueryCache, conditional_hit, etag_for, not_modified, validators
-from sinlod.server.deps import SettingsDep, StoreDep
-from sinlod.server.execute import Answer, QueryRequest, run_query
-from sinlod.server.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
-from sinlod.server.problems import UnsupportedMediaType
-from sinlod.server.query_policy import check_nesting, check_remote
-from sinlod.server.sparql_scan import add_using
-from sinlod.server.urls import server_root
+from sinlod.server.http import deps
+from sinlod.server.http.cache import QueryCache, conditional_hit, etag_for, not_modified, validators
+from sinlod.server.http.deps import SettingsDep, StoreDep
+from sinlod.server.http.negotiation import GRAPH_FORMATS, Format, by_name, negotiate, prefers_html
+from sinlod.server.http.problems import UnsupportedMediaType
+from sinlod.server.http.urls import server_root
+from sinlod.server.linked_data import pages
+from sinlod.server.protocol import writes
+from sinlod.server.protocol.execute import Answer, QueryRequest, run_query
+from sinlod.server.protocol.query_policy import check_nesting, check_remote
+from sinlod.server.protocol.sparql_scan import add_using
 from sinlod.sparql_text import may_contain, tokens
 from sinlod.store import Store
 

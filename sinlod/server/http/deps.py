@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 
 from sinlod.config import Settings
 from sinlod.errors import InputError
-from sinlod.server.problems import Forbidden, Unauthorized
+from sinlod.server.http.problems import Forbidden, Unauthorized
 from sinlod.store import Store
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sinlod.server.problems import PROBLEM_JSON, PayloadTooLarge, problem
+from sinlod.server.http.problems import PROBLEM_JSON, PayloadTooLarge, problem
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
