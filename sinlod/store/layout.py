@@ -150,9 +150,19 @@ class StoreDirectory:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def switch(self, name: str) -> None:
-        """Publish snapshot ``name``: one atomic rename of ``CURRENT``, durable before returning."""
-        _write_atomically(self.current_file, name + "\n")
+    def switch(self, name: str, *, mtime_ns: int | None = None) -> None:
+        """Publish snapshot ``name``: one atomic rename of ``CURRENT``, durable before returning.
+
+        ``mtime_ns`` dates the switch (a replica takes its source's, so that ``Last-Modified``
+        is the same on every replica of a release: ``replicate.py``)."""
+        _write_atomically(self.current_file, name + "\n", mtime_ns=mtime_ns)
+
+    def current_mtime_ns(self) -> int | None:
+        """When ``CURRENT`` was last switched (what ``Last-Modified`` is made from)."""
+        try:
+            return self.current_file.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
 
     # -- snapshots -----------------------------------------------------------------------------
 
@@ -170,6 +180,15 @@ class StoreDirectory:
     def log_pointer(self, name: str) -> Path:
         """Which log file, and how much of it, is the release log of snapshot ``name``."""
         return self.snapshots / (name + LOG_POINTER)
+
+    def pointed_log(self, name: str) -> tuple[Path, int] | None:
+        """The log file of snapshot ``name`` and the length of its prefix that is the snapshot's
+        log; None for a format-1 snapshot (its log is inside its data)."""
+        return self._pointed(name)
+
+    def write_log_pointer(self, name: str, file: str, length: int) -> None:
+        """Say that the first ``length`` bytes of ``file`` are the log of snapshot ``name``."""
+        _write_atomically(self.log_pointer(name), f"{file} {length}\n")
 
     def _pointed(self, name: str) -> tuple[Path, int] | None:
         try:
@@ -252,6 +271,10 @@ class StoreDirectory:
         os.rename(self.building_path(name), self.snapshot_path(name))
         _fsync_dir(self.snapshots)
         self.switch(name)
+
+    def snapshot_names(self) -> list[str]:
+        """The snapshots on disk (published ones, not builds), oldest first."""
+        return self._snapshot_names()
 
     def _snapshot_names(self) -> list[str]:
         return sorted(
@@ -354,12 +377,14 @@ def _try_flock(path: Path, mode: int) -> Iterator[bool]:
         handle.close()
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, text: str, *, mtime_ns: int | None = None) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    if mtime_ns is not None:
+        os.utime(tmp, ns=(mtime_ns, mtime_ns))
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
