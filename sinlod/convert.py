@@ -70,6 +70,41 @@ _SERIALIZATION_PREFIXES = _unique_prefixes()
 
 
 @dataclass(frozen=True)
+class SourceOptions:
+    """How record files are read and which CSVW mappings convert them: the source options.
+
+    Every command that reads records (``convert``, ``validate``, ``publish``, ``link check``,
+    ``link suggest``) takes the same five, and they travel as this one value from the CLI through
+    the library to the readers, so a file reads the same whichever command reads it, and a hint
+    such as "use --encoding" names an option the command has. ``mappings_dir`` None means the
+    ``mappings_dir`` setting unless ``mapping_files`` are given (then only those are used, as
+    ``load_mappings`` says); ``sheet`` picks one XLSX sheet; ``encoding`` applies to CSV, JSON and
+    YAML; ``delimiter`` to CSV (default: sniffed from the header).
+    """
+
+    mappings_dir: Path | None = None
+    mapping_files: tuple[Path, ...] = ()
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def keywords(self) -> dict[str, Any]:
+        """The options as the keyword arguments of ``convert`` and ``convert_to_file``."""
+        return {
+            "mappings_dir": self.mappings_dir,
+            "mapping_files": self.mapping_files,
+            "sheet": self.sheet,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+    def reading(self) -> str:
+        """How files are read, for a fingerprint: empty with the defaults (``sheet=...`` else)."""
+        given = [("sheet", self.sheet), ("encoding", self.encoding), ("delimiter", self.delimiter)]
+        return " ".join(f"{name}={value!r}" for name, value in given if value is not None)
+
+
+@dataclass(frozen=True)
 class Source:
     """One record file, with the name messages use for it (as the user wrote it)."""
 
@@ -86,7 +121,7 @@ class Conversion:
     sources: list[Path] = field(default_factory=list)
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every triple as a quad in its source's graph (``{base}graph/{file-stem}``)."""
+        """Every triple as a quad in its source's graph (``{base}graph/{dataset}/{file-stem}``)."""
         for key, triples in self.graphs.items():
             graph = ox.NamedNode(key)
             for t in triples:
@@ -159,6 +194,21 @@ def load_mappings(
     contributes every ``*.json`` file; ``mapping_files`` are read after it and win.
     """
     tables: dict[str, TableMapping] = {}
+    files, places = mapping_sources(settings, mappings_dir, mapping_files)
+    for path in files:
+        for table in load_mapping(path, settings.base_iri, _shown(path)):
+            tables[table.name] = table
+    return tables, ", ".join(places) or "nowhere"
+
+
+def mapping_sources(
+    settings: Settings, mappings_dir: Path | None = None, mapping_files: Sequence[Path] = ()
+) -> tuple[list[Path], list[str]]:
+    """The mapping files a conversion reads, in order (later ones win), and where they were
+    looked for, as messages name them. See ``load_mappings``; ``publish`` fingerprints these.
+
+    Raises ``InputError`` for a mappings directory that does not exist.
+    """
     places: list[str] = []
     directory = mappings_dir if mappings_dir is not None or mapping_files else settings.mappings_dir
     files: list[Path] = []
@@ -169,10 +219,7 @@ def load_mappings(
         places.append(_shown(directory))
     files.extend(Path(f) for f in mapping_files)
     places.extend(_shown(Path(f)) for f in mapping_files)
-    for path in files:
-        for table in load_mapping(path, settings.base_iri, _shown(path)):
-            tables[table.name] = table
-    return tables, ", ".join(places) or "nowhere"
+    return files, places
 
 
 @dataclass

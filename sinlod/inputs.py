@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -17,6 +17,9 @@ from sinlod.config import Settings
 from sinlod.errors import InputError, SourceLocation
 from sinlod.rdf_guard import check_rdf
 from sinlod.sourcemap import SourceMap
+
+if TYPE_CHECKING:
+    from sinlod.convert import SourceOptions
 
 #: RDF serializations read by file extension; other files are records to convert.
 RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
@@ -87,9 +90,13 @@ def read_rdf(path: Path, source_map: SourceMap, labels: set[str] | None = None) 
 
 
 def read_inputs(
-    paths: Sequence[Path], settings: Settings, mapping_files: Sequence[Path] = ()
+    paths: Sequence[Path], settings: Settings, options: SourceOptions | None = None
 ) -> tuple[list[ox.Quad], SourceMap]:
-    """Quads and source map of RDF files and record files (converted with ``sinlod.convert``)."""
+    """Quads and source map of RDF files and record files (converted with ``sinlod.convert``).
+
+    ``options`` say how record files are read and mapped (``--mappings``, ``--sheet``, ...);
+    RDF files are read by extension whatever they say.
+    """
     source_map = FileSourceMap()
     quads: list[ox.Quad] = []
     records = [p for p in paths if p.is_dir() or p.suffix.lower() not in RDF_SUFFIXES]
@@ -100,7 +107,8 @@ def read_inputs(
     if records:
         from sinlod.convert import convert
 
-        conversion = convert(records, settings, mapping_files=mapping_files)
+        keywords = options.keywords() if options is not None else {}
+        conversion = convert(records, settings, **keywords)
         quads.extend(conversion.quads())
         source_map.update(conversion.source_map)
     return quads, source_map

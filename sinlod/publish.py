@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from sinlod import __version__
 from sinlod.changes import ShapesViolated, commit
 from sinlod.config import Settings
+from sinlod.convert import SourceOptions
 from sinlod.errors import InputError
 from sinlod.inputs import RDF_SUFFIXES, read_rdf
 from sinlod.minting import graph_iri
@@ -117,8 +118,12 @@ def publish(
     skip_unchanged: bool = True,
     agent: str | None = None,
     progress: Progress | None = None,
+    options: SourceOptions | None = None,
 ) -> PublishResult:
     """Publish record files and RDF files (and the ontology) into ``store`` in one release.
+
+    Record files are read and mapped as ``options`` say (``sinlod convert``'s source options);
+    the mapping files used and any reading option are part of each source's fingerprint.
 
     Raises ``InputError`` for unreadable sources, ``ConversionFailed`` when records do not
     convert, and ``PublishRefused`` (an ``InvalidData``) when the data violates the shapes and
@@ -130,7 +135,8 @@ def publish(
     rules = [*shape_files, *ontology_files]
     rules_digest = _digest(*(f"{p}:{sha256_file(p)}" for p in rules))
     records, rdf_files = _split(sources)
-    plan = _plan_sources(records, rdf_files, settings, rules_digest)
+    options = options if options is not None else SourceOptions()
+    plan = _plan_sources(records, rdf_files, settings, rules_digest, options)
     if ontology:
         plan += _plan_ontology(settings)
     known = current_fingerprints(store.releases()) if skip_unchanged else {}
@@ -141,7 +147,7 @@ def publish(
         step("nothing changed")
         return PublishResult(None, [], skipped)
 
-    contents, report = _prepare(todo, records, settings, store, validate, step)
+    contents, report = _prepare(todo, records, settings, store, validate, step, options)
     if report is not None and not report.conforms and not force:
         raise PublishRefused(report)
     step(f"loading {len(contents)} graph{'s' * (len(contents) != 1)}")
@@ -173,14 +179,19 @@ def _split(sources: Sequence[Path | str]) -> tuple[list[Path | str], list[Path]]
 
 
 def _plan_sources(
-    records: Sequence[Path | str], rdf_files: Sequence[Path], settings: Settings, rules: str
+    records: Sequence[Path | str],
+    rdf_files: Sequence[Path],
+    settings: Settings,
+    rules: str,
+    options: SourceOptions,
 ) -> list[Planned]:
-    from sinlod.convert import expand_sources
+    from sinlod.convert import expand_sources, mapping_sources
 
     plan = []
     if records:
-        mappings = sorted(settings.mappings_dir.glob("*.json"))
-        mapping_digest = _digest(*(f"{p.name}:{sha256_file(p)}" for p in mappings))
+        mappings, _ = mapping_sources(settings, options.mappings_dir, options.mapping_files)
+        reading = [options.reading()] if options.reading() else []  # none: digests as before
+        mapping_digest = _digest(*(f"{p.name}:{sha256_file(p)}" for p in mappings), *reading)
         for source in expand_sources(records):
             sha = sha256_file(source.path)
             fingerprint = _digest(__version__, settings.base_iri, sha, mapping_digest, rules)
@@ -237,6 +248,7 @@ def _prepare(
     store: Store,
     validate: bool,
     step: Progress,
+    options: SourceOptions,
 ) -> tuple[dict[str, GraphContent], Report | None]:
     """The content of each graph to write, and the validation report of the data among them."""
     contents: dict[str, GraphContent] = {}
@@ -252,7 +264,9 @@ def _prepare(
         # Convert every record source, not only the changed ones, so that references between the
         # tables of this run are checked; references to published tables are checked by SHACL
         # with the store as context.
-        conversion = convert(records, settings, check_references=False, progress=step)
+        conversion = convert(
+            records, settings, check_references=False, progress=step, **options.keywords()
+        )
         source_map.update(conversion.source_map)
         for graph, triples in conversion.graphs.items():
             if graph in wanted:

@@ -17,13 +17,24 @@ from pathlib import Path
 
 from sinlod.errors import InputError
 from sinlod.linking.suggest import Suggestion
+from sinlod.records.from_csv import sniff_delimiter
 from sinlod.sourcemap import SourceMap
 
 
 def write_back(
-    accepted: Iterable[Suggestion], source_map: SourceMap, column: str, namespace: str
+    accepted: Iterable[Suggestion],
+    source_map: SourceMap,
+    column: str,
+    namespace: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> dict[Path, int]:
     """Fill ``column`` of each accepted thing's CSV row with its code; cells written per file.
+
+    A file is read and written back in ``encoding`` (default UTF-8, a byte-order mark read and
+    dropped) with ``delimiter`` (default: sniffed from the header as the CSV reader does): the
+    source options the records were read with, so a latin-1 file stays latin-1.
 
     Raises ``InputError`` when a thing's row is not in a CSV file (XLSX, JSON, RDF), naming it:
     those formats are not rewritten.
@@ -44,17 +55,24 @@ def write_back(
             )
         assert where.row is not None
         by_file[path][where.row] = s.target_iri[len(namespace) :]
-    return {path: _fill(path, cells, column) for path, cells in sorted(by_file.items())}
+    return {
+        path: _fill(path, cells, column, encoding, delimiter)
+        for path, cells in sorted(by_file.items())
+    }
 
 
-def _fill(path: Path, cells: dict[int, str], column: str) -> int:
+def _fill(
+    path: Path, cells: dict[int, str], column: str, encoding: str | None, delimiter: str | None
+) -> int:
     """Set ``column`` in the records that start on the given lines, where it is empty."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding=encoding or "utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count) if first else ","
+    except (LookupError, UnicodeDecodeError) as exc:  # the reader accepted it: changed since
+        raise InputError(f"{path}: cannot read as {encoding or 'UTF-8'} text: {exc}") from exc
+    if delimiter is None:
+        delimiter = sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, list[str]]] = []
     start = 1
@@ -82,5 +100,9 @@ def _fill(path: Path, cells: dict[int, str], column: str) -> int:
         if len(record) < len(header) and record:
             record.extend([""] * (len(header) - len(record)))
         writer.writerow(record)
-    path.write_text(out.getvalue(), encoding="utf-8")
+    try:
+        data = out.getvalue().encode(encoding or "utf-8")  # before the file is opened for writing
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{path}: a code cannot be written in {encoding}: {exc}") from exc
+    path.write_bytes(data)
     return written

@@ -18,6 +18,7 @@ only for the nodes that findings are about.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from sinlod.validate.terms import focus_nt, to_nt
 
 if TYPE_CHECKING:
     from sinlod.convert import Conversion
+    from sinlod.convert import SourceOptions as Options
     from sinlod.store import Store as SinlodStore
 
 Progress = Callable[[str], None]
@@ -54,11 +56,13 @@ def validate(
     *,
     context: ox.Store | Path | SinlodStore | None = None,
     progress: Progress | None = None,
+    options: Options | None = None,
     mapping_files: Sequence[Path] = (),
 ) -> Report:
     """Validate a conversion, or files (RDF by extension; anything else is converted as records).
 
-    Records are converted with ``settings.mappings_dir`` plus ``mapping_files``.
+    Records are read and mapped as ``options`` say (the source options of ``sinlod convert``:
+    mappings, sheet, encoding, delimiter); ``mapping_files`` are added to theirs.
 
     Raises ``InputError`` for unreadable input or rules, ``ConversionFailed`` when records do not
     convert, ``StoreError`` when the context store cannot be read. Violations are not raised:
@@ -69,7 +73,13 @@ def validate(
         data = [Path(data)]
     if isinstance(data, Sequence):
         step("reading input")
-        quads, source_map = read_inputs([Path(p) for p in data], settings, mapping_files)
+        if mapping_files:
+            from sinlod.convert import SourceOptions
+
+            options = options or SourceOptions()
+            files = (*options.mapping_files, *map(Path, mapping_files))
+            options = dataclasses.replace(options, mapping_files=files)
+        quads, source_map = read_inputs([Path(p) for p in data], settings, options)
     else:
         quads, source_map = list(data.quads()), data.source_map
     return validate_triples(
