@@ -194,8 +194,8 @@ def test_dump_restore_round_trip_is_exact(store: Store, tmp_path: Path) -> None:
     assert log and all(line.endswith(f"<{BASE}graph/releases>") for line in log)
     for name in ("backup.nq", "backup.nq.gz"):
         assert store.dump(tmp_path / name) == len(before) + len(log)
+        # Into an empty store (restore into published data is a release: tests/test_history.py)
         other = Store.open(tmp_path / ("restored-" + name))
-        other.replace_graphs({BASE + "graph/old": triples(9)})  # replaced entirely by the restore
         assert other.restore(tmp_path / name) == len(before) + len(log)
         after = sorted(map(str, other.oxigraph))
         assert _without_bnode_labels(after) == _without_bnode_labels(before)  # no log in the data

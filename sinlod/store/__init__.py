@@ -13,6 +13,7 @@ from sinlod.store.graphs import (
     vocabularies_prefix,
     vocabulary_graph,
 )
+from sinlod.store.history import ReleaseNotKept
 from sinlod.store.layout import FORMAT_VERSION
 from sinlod.store.releases import (
     FileInfo,
@@ -33,6 +34,7 @@ __all__ = [
     "QueryResult",
     "Release",
     "ReleaseInfo",
+    "ReleaseNotKept",
     "Stats",
     "Store",
     "current_fingerprints",

@@ -1,0 +1,90 @@
+"""Past releases: which ones can still be read, and which graphs differ between two snapshots.
+
+Each release is a snapshot directory named by its id (``layout.py``); the newest few are kept
+(``KEEP_SNAPSHOTS`` besides the current one, and any a reader has pinned), older ones are pruned.
+A kept snapshot can be read as it was (``Store.at_release``), compared with another
+(``sinlod.history``) and brought back as a new release (``Store.rollback``). The release log,
+by contrast, keeps every release ever recorded: only the data of old releases goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from sinlod.errors import StoreError
+
+
+class ReleaseNotKept(StoreError):
+    """A release asked for by id whose data cannot be read: unknown, or its snapshot was pruned.
+
+    ``kept`` lists the releases that can be read (oldest first), so the message can say which.
+    """
+
+    def __init__(self, message: str, kept: Sequence[str]) -> None:
+        super().__init__(message)
+        self.kept = list(kept)
+
+
+def resolve_release(wanted: str, logged: Sequence[str], kept: Sequence[str]) -> str:
+    """The id of the kept release ``wanted`` names: its id, or a prefix of exactly one id
+    (``000003`` for ``000003-3f9a1c2e``).
+
+    Raises ``ReleaseNotKept`` for an id the release log does not know, an ambiguous prefix, or a
+    release whose snapshot was pruned, naming the releases that are kept.
+
+    >>> resolve_release("000002", ["000001-aa", "000002-bb"], ["000001-aa", "000002-bb"])
+    '000002-bb'
+    >>> resolve_release("000001", ["000001-aa", "000002-bb"], ["000002-bb"])
+    Traceback (most recent call last):
+    ...
+    sinlod.store.history.ReleaseNotKept: release 000001-aa: its data was pruned (only the newest \
+snapshots are kept); releases that can be read: 000002-bb
+    """
+    known = list(dict.fromkeys([*logged, *kept]))
+    matches = [r for r in known if r == wanted] or [r for r in known if r.startswith(wanted)]
+    readable = ", ".join(kept) or "none"
+    if not wanted or not matches:
+        raise ReleaseNotKept(
+            f"no release {wanted!r} in the release log; releases that can be read: {readable}",
+            kept,
+        )
+    if len(matches) > 1:
+        raise ReleaseNotKept(
+            f"{wanted!r} names {len(matches)} releases ({', '.join(matches[:5])}); "
+            "give more of the id",
+            kept,
+        )
+    found = matches[0]
+    if found not in kept:
+        raise ReleaseNotKept(
+            f"release {found}: its data was pruned (only the newest snapshots are kept); "
+            f"releases that can be read: {readable}",
+            kept,
+        )
+    return found
+
+
+def graph_names(store: ox.Store) -> list[str]:
+    return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def _quads(store: ox.Store, graph: str | None) -> set[ox.Quad]:
+    name: ox.NamedNode | ox.DefaultGraph = (
+        ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+    )
+    return set(store.quads_for_pattern(None, None, None, name))
+
+
+def differing_graphs(old: ox.Store, new: ox.Store) -> list[str] | None:
+    """The named graphs whose quads differ between two snapshots (present in one only counts),
+    sorted; None when the default graph differs (a release then says "any graph changed").
+
+    Terms are compared as stored, blank nodes by their label: a snapshot copied quad by quad
+    (``Store.rollback``) keeps its labels, so equal data compares equal.
+    """
+    if _quads(old, None) != _quads(new, None):
+        return None
+    names = sorted(set(graph_names(old)) | set(graph_names(new)))
+    return [g for g in names if _quads(old, g) != _quads(new, g)]
