@@ -23,6 +23,7 @@ from sinlod import __version__
 from sinlod.config import Settings, settings_table
 from sinlod.errors import (
     ConversionFailed,
+    DatasetConflict,
     InvalidData,
     SinlodError,
     SourceLocation,
@@ -48,8 +49,9 @@ class Failure(click.ClickException):
 
 
 def exit_code_for(error: SinlodError) -> int:
-    """1 for data that is wrong (fix the data); 2 for input, usage or a store that is wrong."""
-    if isinstance(error, InvalidData | ConversionFailed):
+    """1 for data that is wrong (fix the data) or a write refused to protect another dataset;
+    2 for input, usage or a store that is wrong."""
+    if isinstance(error, InvalidData | ConversionFailed | DatasetConflict):
         return 1
     return 2
 
@@ -104,6 +106,36 @@ def store_option(f: F) -> F:
         default=None,
         help="Store directory (default: var/store or SINLOD_STORE_PATH).",
     )(f)
+
+
+def message_option(f: F) -> F:
+    """``--message TEXT``: why a write is made, recorded with its release (``rdfs:comment``)."""
+    return click.option(
+        "--message",
+        "-m",
+        default=None,
+        help="Why: recorded in the release log, shown by `sinlod releases` and on /releases.",
+    )(f)
+
+
+def release_option(f: F) -> F:
+    """``--release ID``: read a kept past release instead of the current one."""
+    return click.option(
+        "--release",
+        "release_id",
+        default=None,
+        help="Read this kept release (an id or a unique prefix of one) instead of the current.",
+    )(f)
+
+
+@contextlib.contextmanager
+def _reading(store: Any, release_id: str | None) -> Iterator[Any]:
+    """The store itself, or with ``release_id`` a read-only view of that kept release."""
+    if release_id is None:
+        yield store
+        return
+    with store.at_release(release_id) as view:
+        yield view
 
 
 def format_option(*choices: str, default: str | None, help: str | None = None) -> Callable[[F], F]:
@@ -689,9 +721,21 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
 @click.option(
     "--no-ontology", is_flag=True, help="Do not (re)publish the ontology and vocabularies."
 )
+@click.option(
+    "--dataset",
+    default=None,
+    help="Dataset to publish into (a slug; default: the dataset setting, `sinlod`).",
+)
+@click.option(
+    "--prune", is_flag=True, help="Remove the dataset's graphs whose source is not in SOURCES."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Validate and show what would change; write nothing."
+)
 @format_option("human", "json", default="human")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no findings, only errors.")
 @source_options
+@message_option
 @click.pass_context
 def publish_command(
     ctx: click.Context,
@@ -701,26 +745,35 @@ def publish_command(
     skip_validation: bool,
     republish: bool,
     no_ontology: bool,
+    dataset: str | None,
+    prune: bool,
+    dry_run: bool,
     fmt: str,
     quiet: bool,
     source: SourceOptions,
+    message: str | None,
 ) -> None:
     """Convert (records) or read (RDF files), validate with the store as context, and publish.
 
-    Each source goes to its own named graph, replaced atomically; the ontology and vocabularies
-    go to their own graphs. Sources unchanged since they were last published (same SHA-256 of
-    source, mappings, shapes and ontology) are skipped; if nothing changed, nothing is written.
-    Exit 1 on violations (nothing is published unless --force).
+    Everything goes into one dataset (--dataset): each source to the dataset's own named graph
+    ({base}graph/{dataset}/{file-stem}), replaced atomically; other datasets' graphs are never
+    touched. Things another dataset describes too are reported; a value that contradicts another
+    dataset's on a single-valued property is a violation. The ontology and vocabularies go to
+    their own graphs. Sources unchanged since they were last published (same SHA-256 of source,
+    mappings, shapes and ontology) are skipped; if nothing changed, nothing is written.
+    --dry-run prints what would change per graph and per thing and writes nothing. Exit 1 on
+    violations (nothing is published unless --force).
 
     \b
     Example:
       sinlod publish data/records --store var/store
+      sinlod publish steward/places.csv --dataset steward --dry-run
       sinlod publish extra/projects.nt --force
     """
     from sinlod.publish import publish
 
     settings = _store_settings(ctx, store_path)
-    store = _open_store(settings, read_only=False)
+    store = _open_for_publish(settings, dry_run=dry_run)
     with store, _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
         result = publish(
             list(sources),
@@ -732,16 +785,24 @@ def publish_command(
             skip_unchanged=not republish,
             progress=step,
             options=source,
+            dataset=dataset,
+            prune=prune,
+            dry_run=dry_run,
+            message=message,
         )
+    refused = result.report is not None and not result.report.conforms and not force
     if fmt == "json":
-        data = {
-            "release": result.release.to_json() if result.release else None,
-            "published": result.published,
-            "skipped": result.skipped,
-            "validation": result.report.counts() if result.report else None,
-        }
+        data = result.to_json()
+        if dry_run:
+            data["report"] = result.report.to_json() if result.report else None
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        if dry_run and refused:
+            ctx.exit(1)
         return
+    if dry_run:
+        _print_dry_run(result, quiet, refused)
+        return
+    _print_publish_notes(result)
     if result.report is not None and not quiet:
         from sinlod.validate.render import summary
 
@@ -759,12 +820,65 @@ def publish_command(
         click.secho(f"Forced despite {release.violations} violations.", fg="yellow", err=True)
 
 
+def _open_for_publish(settings: Settings, *, dry_run: bool) -> Any:
+    """The store to publish into; a dry run opens it read-only (nothing on disk may change, not
+    even a format upgrade), or an empty store in memory when there is none yet."""
+    from sinlod.store import Store
+
+    if not dry_run:
+        return _open_store(settings, read_only=False)
+    if not settings.store_path.exists():
+        return Store.in_memory(base_iri=settings.base_iri)
+    return _open_store(settings, read_only=True)
+
+
+def _print_publish_notes(result: Any) -> None:
+    """What a publish did besides replacing graphs: pruned, moved, shared things."""
+    for graph in result.pruned:
+        click.echo(f"Pruned <{graph}> (its source is not among the sources given).")
+    for old, new in result.migrated.items():
+        click.echo(f"Moved <{old}> (published before datasets) to <{new}>.")
+    if result.overlaps:
+        click.echo(
+            f"{len(result.overlaps)} things are also described by another dataset"
+            " (reported, not refused):"
+        )
+        for overlap in result.overlaps:
+            click.echo(f"  {overlap}")
+
+
+def _print_dry_run(result: Any, quiet: bool, refused: bool) -> None:
+    """A dry run: the changes, per graph and per thing, and the findings; exit 1 when a publish
+    would be refused."""
+    click.echo(f"Dry run, dataset {result.dataset}: nothing was written.")
+    if result.summary is None:
+        click.echo(f"Nothing would change: {len(result.skipped)} graphs already published.")
+        return
+    _print_publish_notes(result)
+    click.echo(result.summary.render_human())
+    report = result.report
+    if report is None:
+        return
+    if not quiet and report.findings:
+        click.echo(report.render_human(color=True))
+    if refused:
+        n = report.counts()["Violation"]
+        raise Failure(
+            f"{n} violation{'s' * (n != 1)}: a publish would be refused (--force publishes anyway)",
+            1,
+        )
+
+
 @cli.command("releases")
 @store_option
 @format_option("table", "json", default="table")
 @click.pass_context
 def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
     """List the releases recorded in the store, oldest first.
+
+    "data" says whether a release's data is still kept (so `sinlod diff`, `rollback`, `dump
+    --release` and `query --release` can read it) or was pruned; the log itself keeps every
+    release. "why" is the release's comment (`--message`).
 
     \b
     Example:
@@ -774,8 +888,10 @@ def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> N
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
     with store:
         releases = store.releases()
+        kept = set(store.kept_releases())
     if fmt == "json":
-        click.echo(json.dumps([r.to_json() for r in releases], indent=2, ensure_ascii=False))
+        listed = [r.to_json() | {"kept": r.id in kept} for r in releases]
+        click.echo(json.dumps(listed, indent=2, ensure_ascii=False))
         return
     rows = [
         (
@@ -785,10 +901,12 @@ def releases_command(ctx: click.Context, store_path: Path | None, fmt: str) -> N
             "any" if r.changed is None else str(len(r.changed)),
             str(r.triples),
             _outcome(r),
+            "kept" if r.id in kept else "pruned",
+            r.comment or "",
         )
         for r in releases
     ]
-    header = ("release", "ended (UTC)", "agent", "graphs", "triples", "validation")
+    header = ("release", "ended (UTC)", "agent", "graphs", "triples", "validation", "data", "why")
     click.echo(_table(header, rows) if rows else "No releases yet.")
 
 
@@ -813,9 +931,106 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int = 60
     return "\n".join(lines)
 
 
+@cli.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@store_option
+@format_option("human", "json", "nq", "patch", default="human")
+@click.option(
+    "--limit",
+    type=int,
+    default=50,
+    show_default=True,
+    help="Things listed by the human format (0: all).",
+)
+@click.pass_context
+def diff_command(
+    ctx: click.Context,
+    old: str | None,
+    new: str | None,
+    store_path: Path | None,
+    fmt: str,
+    limit: int,
+) -> None:
+    """What changed from release OLD to release NEW: per graph, per thing, or the exact quads.
+
+    Without arguments, the release before the current one against the current one; with OLD
+    only, OLD against the current one. An id may be shortened to a unique prefix (000003).
+    Only releases whose data is kept can be compared (`sinlod releases` shows which).
+
+    --format nq prints the removed quads, then the added ones, each N-Quads line after "- " or
+    "+ "; --format patch an RDF Patch (H id / H prev, TX, D and A rows, TC) that turns OLD's
+    data into NEW's; --format json the summary for tools.
+
+    \b
+    Example:
+      sinlod diff
+      sinlod diff 000003 000005 --format patch > changes.rdfp
+    """
+    from sinlod.history import diff_releases, render_nq, render_patch
+
+    settings = _store_settings(ctx, store_path)
+    store = _open_store(settings, read_only=True)
+    with store:
+        diff = diff_releases(store, old, new)
+    if fmt == "json":
+        click.echo(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "nq":
+        click.echo(render_nq(diff), nl=False)
+    elif fmt == "patch":
+        click.echo(render_patch(diff, settings.base_iri), nl=False)
+    else:
+        click.echo(f"From release {diff.old} to release {diff.new}: ", nl=False)
+        click.echo(diff.summary.render_human(limit=limit or None))
+
+
+@cli.command("rollback")
+@click.argument("release")
+@store_option
+@message_option
+@format_option("human", "json", default="human")
+@click.pass_context
+def rollback_command(
+    ctx: click.Context, release: str, store_path: Path | None, message: str | None, fmt: str
+) -> None:
+    """Publish the data of RELEASE again, as a new release: nothing is erased.
+
+    RELEASE is an id or a unique prefix of one, whose data is kept (`sinlod releases`). The new
+    release is recorded with who, when and why (--message); the release log only grows. When
+    the data already is RELEASE's, nothing is written.
+
+    \b
+    Example:
+      sinlod rollback 000003 --message "the partner's import was wrong"
+    """
+    from sinlod.history import rollback
+
+    store = _open_store(_store_settings(ctx, store_path), read_only=False)
+    with store:
+        done = rollback(store, release, message=message)
+        logged = len(store.releases())
+    if fmt == "json":
+        data = {
+            "target": done.target,
+            "release": done.release.to_json() if done.release else None,
+            "changes": done.summary.to_json(),
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if done.release is None:
+        click.echo(f"Nothing to do: the data already is release {done.target}'s; no release.")
+        return
+    changes = done.summary
+    click.echo(
+        f"Rolled back: release {done.release.id} has the data of release {done.target}"
+        f" (+{changes.added} -{changes.removed} triples); {logged} releases in the log."
+    )
+
+
 @cli.command("query")
 @click.argument("query")
 @store_option
+@release_option
 @format_option(
     "table",
     *RESULT_FORMATS,
@@ -824,21 +1039,30 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int = 60
     help="table on a terminal; otherwise json (SELECT/ASK) or nt (CONSTRUCT/DESCRIBE).",
 )
 @click.pass_context
-def query_command(ctx: click.Context, query: str, store_path: Path | None, fmt: str | None) -> None:
+def query_command(
+    ctx: click.Context,
+    query: str,
+    store_path: Path | None,
+    release_id: str | None,
+    fmt: str | None,
+) -> None:
     """Run a SPARQL query (text, or @FILE) against the store; the default graph is all graphs.
+
+    --release queries a past release whose data is kept, as it was published.
 
     \b
     Example:
       sinlod query 'SELECT ?p WHERE { ?p a <https://w3id.org/sinlod/def/Project> }'
       sinlod query @report.rq --format csv > report.csv
+      sinlod query --release 000003 'SELECT (COUNT(*) AS ?n) { ?s ?p ?o }'
     """
     from sinlod.namespaces import PREFIXES
 
     text = _query_text(query)
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
-    with store:
+    with store, _reading(store, release_id) as source:
         try:
-            result = store.query(text)
+            result = source.query(text)
             if fmt is None:
                 fmt = "table" if sys.stdout.isatty() else None
             out = _serialize_result(result, fmt, PREFIXES)
@@ -929,16 +1153,25 @@ def _show_term(term: Any, prefixes: dict[str, str]) -> str:
     help="Output file (.nq, .nq.gz, .trig, with --graph also .nt, .ttl); default: stdout.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@release_option
 @click.pass_context
 def dump_command(
-    ctx: click.Context, store_path: Path | None, graph: str | None, output: Path | None, quiet: bool
+    ctx: click.Context,
+    store_path: Path | None,
+    graph: str | None,
+    output: Path | None,
+    quiet: bool,
+    release_id: str | None,
 ) -> None:
     """Dump the store (or one graph) as N-Quads, for backups and `sinlod restore`.
+
+    --release dumps a past release whose data is kept, with its release log as it was then.
 
     \b
     Example:
       sinlod dump -o backup.nq.gz
       sinlod dump --graph https://w3id.org/sinlod/graph/projects -o projects.ttl
+      sinlod dump --release 000003 -o before-the-import.nq.gz
     """
     import pyoxigraph as ox
 
@@ -952,9 +1185,9 @@ def dump_command(
                 f"{output}: unknown RDF format (use .nq, .nq.gz, .trig, .nt, .ttl)", 2
             ) from None
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
-    with store:
+    with store, _reading(store, release_id) as source:
         target = output if output is not None else sys.stdout.buffer
-        count = store.dump(target, graph=graph, format=fmt)
+        count = source.dump(target, graph=graph, format=fmt)
     if not quiet and output is not None:
         click.echo(f"{count} quads written to {output}", err=True)
 
@@ -962,18 +1195,40 @@ def dump_command(
 @cli.command("restore")
 @click.argument("dump", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
+@message_option
 @click.pass_context
-def restore_command(ctx: click.Context, dump: Path, store_path: Path | None) -> None:
-    """Replace everything in the store by a dump (N-Quads, .gz too), atomically.
+def restore_command(
+    ctx: click.Context, dump: Path, store_path: Path | None, message: str | None
+) -> None:
+    """Replace all the data in the store by a dump's (N-Quads, .gz too), atomically.
+
+    Into an empty store the dump comes back exactly, release log included. Into a store with
+    data the restore is a new release (who, when, why: --message), and nothing of the release
+    log is erased: the dump's releases it lacks are added to it.
 
     \b
     Example:
       sinlod restore backup.nq.gz --store var/store
+      sinlod restore before-the-import.nq.gz -m "undo the partner's import"
     """
+    from sinlod.history import restore
+
     store = _open_store(_store_settings(ctx, store_path), read_only=False)
     with store:
-        count = store.restore(dump)
-        click.echo(f"Restored {count} quads into {store.path} (snapshot {store.release_id}).")
+        before = store.release_id
+        done = restore(store, dump, message=message)
+        logged = len(store.releases())
+        if done.release is not None:
+            click.echo(
+                f"Restored {done.quads} quads into {store.path} as release {done.release.id};"
+                f" {logged} releases in the log."
+            )
+        elif before is not None and store.release_id == before:
+            click.echo("Nothing changed: the store already holds the dump's data and releases.")
+        else:
+            click.echo(
+                f"Restored {done.quads} quads into {store.path} (snapshot {store.release_id})."
+            )
 
 
 @cli.command("replicate")
@@ -1056,6 +1311,62 @@ def _show_term_iri(iri: str, prefixes: dict[str, str]) -> str:
     import pyoxigraph as ox
 
     return _show_term(ox.NamedNode(iri), prefixes)
+
+
+@cli.group("mapping")
+def mapping_group() -> None:
+    """Work with CSVW mappings: propose one for a spreadsheet you already have.
+
+    \b
+    Example:
+      sinlod mapping infer projecten.xlsx -o mappings/projecten.csv-metadata.json
+    """
+
+
+@mapping_group.command("infer")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--table", default=None, help="Table of the model (projects, organisations, ...).")
+@click.option("--sheet", default=None, help="Sheet of an XLSX workbook.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the mapping here (default: standard output).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the report on standard error.")
+@click.pass_context
+def mapping_infer_command(
+    ctx: click.Context,
+    file: Path,
+    table: str | None,
+    sheet: str | None,
+    output: Path | None,
+    quiet: bool,
+) -> None:
+    """Propose a CSVW mapping for a CSV or XLSX sheet: headers matched to the model's columns
+    (English, Dutch, German; fuzzy), date and number formats and code fixes read from the cells.
+
+    The report on standard error lists what each header became and what was not matched
+    (kept as suppressed columns). Review the mapping, then use it with --mapping.
+
+    \b
+    Example:
+      sinlod mapping infer projecten.xlsx --table projects -o projecten.json
+      sinlod validate projecten.xlsx --mapping projecten.json
+    """
+    from sinlod.mapping.infer import Model, infer_mapping
+
+    settings = settings_from(ctx)
+    model = Model(settings.mappings_dir, settings.ontology_file, settings.shape_files())
+    proposal = infer_mapping(file, model, table=table, sheet=sheet, display_name=str(file))
+    text = json.dumps(proposal.metadata, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+    if not quiet:
+        click.echo(proposal.report(), err=True)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script

@@ -22,6 +22,7 @@ from typing import Any
 from sinlod.errors import InputError
 from sinlod.mapping.countries import ALPHA2_TO_ALPHA3
 from sinlod.mapping.datatypes import BadValue
+from sinlod.mapping.templates import SCHEME
 from sinlod.minting import slugify
 
 Fix = Callable[[str], str]
@@ -40,6 +41,16 @@ def _country_alpha3(text: str) -> str:
     return found
 
 
+def _web_address(text: str) -> str:
+    """``www.example.org`` as ``https://www.example.org``; an address with a scheme stays."""
+    text = text.strip()
+    if SCHEME.match(text):
+        return text
+    if not text or any(c.isspace() for c in text) or "." not in text:
+        raise BadValue("a web address (https://... or www....)")
+    return "https://" + text
+
+
 def _slug(text: str) -> str:
     slug = slugify(text)
     if not slug:
@@ -54,6 +65,7 @@ STEPS: dict[str, tuple[Fix, str]] = {
     "upper": (str.upper, "upper case"),
     "lower": (str.lower, "lower case"),
     "country-alpha3": (_country_alpha3, "ISO 3166-1 alpha-2 (NL, DE, EL, UK) to alpha-3 (NLD)"),
+    "web-address": (_web_address, "adds https:// to an address without a scheme (www.x.org)"),
     "slug": (_slug, "a key for an IRI: lower case ASCII words joined by '-' (Götting → goetting)"),
 }
 

@@ -1,0 +1,150 @@
+"""``sinlod mapping infer`` on steward-style sheets (issue 15): Dutch and German headers,
+dd/mm/yyyy and dd.MM.yyyy dates, an Excel serial date, "1.250.000" budgets, alpha-2 countries and
+addresses without https://. The proposed mapping must convert and validate the sheet as it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from sinlod.config import Settings
+from sinlod.convert import convert
+from sinlod.errors import InputError
+from sinlod.mapping.infer import Model, infer_mapping, match_headers
+from tests.conftest import FIXTURES, run_cli
+
+STEWARD = FIXTURES / "steward"
+ID = "https://w3id.org/sinlod/id/"
+DEF = "https://w3id.org/sinlod/def/"
+COUNTRY = "http://publications.europa.eu/resource/authority/country/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    s = Settings.load(env={})
+    return Model(s.mappings_dir, s.ontology_file, s.shape_files())
+
+
+def infer_to(tmp_path: Path, sheet: Path, *args: str) -> tuple[Path, str]:
+    out = tmp_path / f"{sheet.stem}.json"
+    result = run_cli(["mapping", "infer", str(sheet), "-o", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out, result.stderr
+
+
+def values(quads: list[ox.Quad], subject: str, prop: str) -> list[str]:
+    return sorted(
+        str(q.object.value)
+        for q in quads
+        if q.subject.value == subject and q.predicate.value == prop
+    )
+
+
+def test_the_dutch_workbook_maps_the_obvious_columns_without_help(tmp_path: Path) -> None:
+    mapping, report = infer_to(tmp_path, STEWARD / "projecten.xlsx")
+    assert report.splitlines()[:7] == [
+        "table: projects",
+        '  "Projectnaam" -> projects.name_nl (100)',
+        '  "Startdatum" -> projects.start (100)',
+        '  "Einddatum" -> projects.end (100)',
+        '  "Land" -> projects.country (100)',
+        '  "Website" -> projects.page (100)',
+        '  "Budget (EUR)" -> grants.amount (100)',
+    ]
+    assert "not matched" in report and '"Contactpersoon"' in report and '"Opmerkingen"' in report
+    columns = {
+        c.get("titles"): c for c in json.loads(mapping.read_text())["tableSchema"]["columns"]
+    }
+    assert columns["Startdatum"]["datatype"] == {
+        "base": "date",
+        "format": "dd/MM/yyyy",
+        "sinlod:excelSerial": True,
+    }
+    assert columns["Budget (EUR)"]["datatype"]["format"] == {"groupChar": ".", "decimalChar": ","}
+    assert columns["Land"]["sinlod:normalise"] == ["trim", "upper", "country-alpha3"]
+    assert columns["Contactpersoon"]["suppressOutput"] is True
+
+
+def test_the_proposed_mapping_converts_the_workbook_as_it_is(tmp_path: Path) -> None:
+    mapping, _ = infer_to(tmp_path, STEWARD / "projecten.xlsx")
+    settings = Settings.load(env={})
+    quads = list(convert([STEWARD / "projecten.xlsx"], settings, mapping_files=[mapping]).quads())
+    project = ID + "project/samen-sterk-utrecht"
+    assert values(quads, project, DEF + "startDate") == ["2024-01-01"]  # an Excel serial
+    assert values(quads, project, DEF + "endDate") == ["2026-12-31"]
+    assert values(quads, project, DEF + "country") == [COUNTRY + "NLD"]  # " nl " in the sheet
+    assert values(quads, ID + "grant/samen-sterk-utrecht", "https://schema.org/amount") == [
+        "2000000.50"
+    ]
+    assert values(quads, ID + "grant/samen-sterk-utrecht", DEF + "currency") == ["EUR"]
+    assert values(quads, project, DEF + "fundedBy") == [ID + "grant/samen-sterk-utrecht"]
+    gent = ID + "project/wijkwerkplaats-gent"
+    assert values(quads, gent, "http://xmlns.com/foaf/0.1/page") == [
+        "https://www.wijkwerkplaats.example.be"
+    ]
+    assert values(quads, gent, "http://www.w3.org/2004/02/skos/core#prefLabel") == [
+        "Wijkwerkplaats Gent"
+    ]
+
+
+@pytest.mark.parametrize("sheet", ["projecten.xlsx", "projekte.csv"])
+def test_the_sheet_validates_with_its_proposed_mapping(tmp_path: Path, sheet: str) -> None:
+    mapping, _ = infer_to(tmp_path, STEWARD / sheet)
+    result = run_cli(["validate", "-q", str(STEWARD / sheet), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 violations, 0 warnings, 0 infos"
+
+
+def test_the_german_csv_gets_dd_mm_yyyy_with_dots_and_german_labels(tmp_path: Path) -> None:
+    mapping, report = infer_to(tmp_path, STEWARD / "projekte.csv", "--table", "project")
+    assert '"Projektname" -> projects.name_de (100)' in report
+    assert '"Fördersumme" -> grants.amount (100)' in report
+    columns = {
+        c.get("titles"): c for c in json.loads(mapping.read_text())["tableSchema"]["columns"]
+    }
+    assert columns["Beginn"]["datatype"] == {"base": "date", "format": "dd.MM.yyyy"}
+    assert columns["Webseite"]["sinlod:normalise"] == ["trim", "web-address"]
+    quads = list(
+        convert([STEWARD / "projekte.csv"], Settings.load(env={}), mapping_files=[mapping]).quads()
+    )
+    grant = ID + "grant/grenzenlos-lernen"
+    assert values(quads, grant, "https://schema.org/amount") == ["2400000.50"]
+    assert values(quads, ID + "project/reparaturcafe-ruhr", DEF + "country") == [COUNTRY + "DEU"]
+
+
+def test_english_headers_with_language_suffixes(model: Model) -> None:
+    headers = ["Name (EN)", "naam_nl", "Start date", "End date", "Homepage", "Country", "Budget"]
+    matched = {m.header: m.column.key for m in match_headers(headers, model.columns("projects"))}
+    assert matched == {
+        "Name (EN)": "name_en",
+        "naam_nl": "name_nl",
+        "Start date": "start",
+        "End date": "end",
+        "Homepage": "page",
+        "Country": "country",
+        "Budget": "amount",
+    }
+
+
+def test_a_sheet_without_any_key_is_refused_with_the_reason(tmp_path: Path, model: Model) -> None:
+    sheet = tmp_path / "dates.csv"
+    sheet.write_text("Startdatum,Einddatum\n01/02/2020,03/04/2021\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no column gives each row a key"):
+        infer_mapping(sheet, model, table="projects")
+
+
+def test_a_workbook_with_several_sheets_needs_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["naam"])
+    book.create_sheet("Tweede").append(["naam"])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    result = run_cli(["mapping", "infer", str(path)])
+    assert result.exit_code == 2
+    assert "the workbook has sheets Sheet, Tweede; use --sheet" in result.stderr
