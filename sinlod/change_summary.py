@@ -25,6 +25,7 @@ removed thing). Graphs and things are sorted by IRI.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -176,11 +177,17 @@ def summarise(before: Iterable[ox.Quad], after: Iterable[ox.Quad]) -> ChangeSumm
 
 
 def summarise_contents(
-    snapshot: ox.Store, contents: Mapping[GraphName, Iterable[ox.Triple | ox.Quad] | Path]
+    snapshot: ox.Store,
+    contents: Mapping[str, Iterable[ox.Triple | ox.Quad] | Path]
+    | Mapping[GraphName, Iterable[ox.Triple | ox.Quad] | Path],
 ) -> ChangeSummary:
     """What replacing each graph of ``snapshot`` named in ``contents`` by its new content would
     change: the shape of a write (``sinlod.changes``, ``sinlod.publish``) before it is made. A
-    ``Path`` is a file the write would bulk-load; it is parsed here (format from its name)."""
+    ``Path`` is a file the write would bulk-load; it is parsed here (format from its name).
+
+    Graphs are counted as they are written; things as the whole store shows them, so a thing
+    another graph already describes is ``changed`` (with the properties it gains), not ``added``.
+    """
     before: list[ox.Quad] = []
     after: list[ox.Quad] = []
     for graph, content in contents.items():
@@ -189,7 +196,21 @@ def summarise_contents(
         )
         before.extend(snapshot.quads_for_pattern(None, None, None, name))
         after.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in _triples(content))
-    return summarise(before, after)
+    summary = summarise(before, after)
+    # A thing is new only if nothing in the store describes it, not only the graphs written:
+    # the facts other graphs keep about it count before and after alike.
+    written = {ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in contents}
+    kept = {
+        q
+        for iri in {t.iri for t in summary.things}
+        for q in snapshot.quads_for_pattern(ox.NamedNode(iri), None, None, None)
+        if q.graph_name not in written
+    }
+    if not kept:
+        return summary
+    old, new = set(before) | kept, set(after) | kept
+    added, removed = set(summary.added_quads), set(summary.removed_quads)
+    return dataclasses.replace(summary, things=_things(old, new, added, removed))
 
 
 def summarise_stores(old: ox.Store, new: ox.Store) -> ChangeSummary:

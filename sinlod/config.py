@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sinlod.errors import InputError
+from sinlod.minting import check_dataset
 from sinlod.namespaces import DEFAULT_BASE
 
 #: The checkout (or installed tree) that holds ontology/, shapes/ and data/.
@@ -35,6 +36,35 @@ class Settings:
         DEFAULT_BASE, "Base IRI of minted identifiers ({base}id/{type}/{key})."
     )
     store_path: Path = _setting(Path("var/store"), "Directory of the Oxigraph store on disk.")
+    backend: str = _setting(
+        "embedded",
+        "Where the published data lives: embedded (pyoxigraph at store_path) or remote (a SPARQL"
+        " 1.1 store at remote_query_url; docs/store.md, \"A remote backend\").",
+    )
+    remote_query_url: str | None = _setting(
+        None, "SPARQL 1.1 Query endpoint of the remote store (backend remote)."
+    )
+    remote_update_url: str | None = _setting(
+        None, "SPARQL 1.1 Update endpoint of the remote store (unset: remote_query_url)."
+    )
+    remote_graph_store_url: str | None = _setting(
+        None,
+        "Graph Store Protocol endpoint of the remote store, used to upload and read whole graphs"
+        " (unset: INSERT DATA and CONSTRUCT through the other two).",
+    )
+    remote_user: str | None = _setting(None, "User name for the remote store's writes.")
+    remote_password: str | None = _setting(None, "Password of remote_user.")
+    remote_auth: str = _setting(
+        "basic", "How remote_user signs in: basic or digest (Virtuoso's /sparql-auth)."
+    )
+    remote_token: str | None = _setting(
+        None, "Bearer token sent to the remote store (instead of remote_user)."
+    )
+    remote_refresh_interval: float = _setting(
+        1.0,
+        "Seconds a server reuses what it knows of the remote store's published release before"
+        " asking again (each ask is one small query).",
+    )
     ontology_dir: Path = _setting(
         PROJECT_ROOT / "ontology", "Ontology (sinlod.ttl) and vocabularies/*.ttl."
     )
@@ -87,6 +117,13 @@ class Settings:
         "`sinlod serve` keeps one started, idle worker ready to replace a worker that dies or is"
         " recycled, so the switch is instant (it costs one more worker's memory).",
     )
+    drain_seconds: float = _setting(
+        0.0,
+        "On SIGTERM, `sinlod serve` keeps answering for this many seconds while /healthz answers"
+        " 503 (draining), so a load balancer's health check takes it out before it stops; then"
+        " it finishes what is running and exits. Behind HAProxy: more than fall x inter"
+        " (docs/deploy.md). A second signal stops at once.",
+    )
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
     max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
     max_query_depth: int = _setting(
@@ -116,6 +153,11 @@ class Settings:
         " answers are built from public_url, else from the request's Host, so only these can"
         " appear. The host of public_url and the `host` setting are added; .example.org matches"
         " its subdomains; * allows any (only behind a proxy that checks Host itself).",
+    )
+    dataset: str = _setting(
+        "sinlod",
+        "Dataset `sinlod publish` publishes into when --dataset is not given; its graphs are"
+        " {base}graph/{dataset}/{table} (the shipped data is the dataset sinlod).",
     )
     dataset_title: str = _setting(
         "Social Innovation Linked Open Data",
@@ -226,6 +268,8 @@ def _coerce(name: str, value: Any) -> Any:
         if kind.startswith("tuple"):
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(s.strip() for s in items if str(s).strip())
+        if name == "dataset":
+            return check_dataset(str(value))
         if name == "base_iri":
             text = str(value)
             if not text.startswith(("http://", "https://")) or not text.endswith("/"):

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from sinlod.config import Settings
 from sinlod.errors import ConversionFailed, InputError, RecordError, SourceLocation
 from sinlod.mapping import KeyIndex, Problems, TableMapping, TableRun, TooManyProblems, load_mapping
-from sinlod.minting import graph_iri
+from sinlod.minting import dataset_graph_iri
 from sinlod.namespaces import PREFIXES
 from sinlod.records import SUFFIXES, format_of, read_records, table_names
 from sinlod.sourcemap import SourceMap
@@ -318,7 +318,9 @@ class _Pipeline:
         """
         remaining = Counter(j.table.name for j in self.jobs)
         for job in self.jobs:
-            graph = graph_iri(self.settings.base_iri, job.source.path.stem)
+            graph = dataset_graph_iri(
+                self.settings.base_iri, self.settings.dataset, job.source.path.stem
+            )
             if self.progress is not None:
                 self.progress(job.source.display)
             yield graph, self._run(job, graph, quads, source_map)

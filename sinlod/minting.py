@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sinlod.errors import InputError
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 
 #: The ``{type}`` segments sinlod mints; a mapping may use others, these are the documented ones.
@@ -76,5 +78,43 @@ def doc_iri(base: str, type_: str, key: str) -> str:
 
 
 def graph_iri(base: str, source_key: str) -> str:
-    """``{base}graph/{source-key}``: the named graph one source is published into."""
+    """``{base}graph/{key}``: a graph sinlod names (``store/graphs.py`` says which)."""
     return f"{base}graph/{source_key}"
+
+
+#: Graph names under ``{base}graph/`` that sinlod's own graphs use (``store/graphs.py``): a
+#: dataset of that name would share their IRI prefix, so it cannot be one.
+RESERVED_DATASETS = frozenset({"ontology", "vocabularies", "reference", "releases"})
+
+
+def check_dataset(name: str) -> str:
+    """``name`` if it can name a dataset (a slug, not one of sinlod's own graph names), else
+    ``InputError`` saying what a name looks like.
+
+    >>> check_dataset("steward-2026")
+    'steward-2026'
+    >>> check_dataset("My Data")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sinlod.errors.InputError: dataset name 'My Data': expected a slug ...
+    """
+    if not is_slug(name):
+        raise InputError(
+            f"dataset name {name!r}: expected a slug (lower-case letters, digits and '-',"
+            " such as steward-2026)"
+        )
+    if name in RESERVED_DATASETS:
+        reserved = ", ".join(sorted(RESERVED_DATASETS))
+        raise InputError(f"dataset name {name!r} is sinlod's own graph name ({reserved})")
+    return name
+
+
+def dataset_graph_iri(base: str, dataset: str, table: str) -> str:
+    """``{base}graph/{dataset}/{table}``: the named graph of one source of a dataset, so that two
+    datasets never share a graph (issue 11). The rule lives here, beside the other IRIs, because
+    ``convert`` names graphs and must not reach the store; ``store/graphs.py`` reads it back.
+
+    >>> dataset_graph_iri("https://w3id.org/sinlod/", "sinlod", "places")
+    'https://w3id.org/sinlod/graph/sinlod/places'
+    """
+    return graph_iri(base, f"{dataset}/{table}")

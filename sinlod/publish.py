@@ -1,7 +1,9 @@
 """The pipeline behind ``sinlod publish``: convert or read → validate with the store as context →
 load → release record.
 
-Each source goes to its own named graph (``{base}graph/{file-stem}``); the ontology to
+Every publish belongs to a dataset (``--dataset``, default the ``dataset`` setting), and each of its
+sources goes to the dataset's own named graph (``{base}graph/{dataset}/{file-stem}``), so datasets
+never overwrite each other (``sinlod.datasets``: where they meet); the ontology to
 ``{base}graph/ontology``, each vocabulary to ``{base}graph/vocabularies/{stem}`` and the reference
 snapshots to ``{base}graph/reference``. Everything one call publishes lands in one atomic write
 (``Store.replace_graphs``), with one release that records the files, their SHA-256, the versions
@@ -15,21 +17,25 @@ and the commit are the library's one gated write (``sinlod.changes``), shared wi
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from sinlod import __version__
+from sinlod.change_summary import ChangeSummary, summarise_contents
 from sinlod.changes import ShapesViolated, commit
 from sinlod.config import Settings
 from sinlod.convert import SourceOptions
-from sinlod.errors import InputError
+from sinlod.datasets import Overlap, check_scope, contradictions, overlaps
+from sinlod.errors import InputError, StoreError
 from sinlod.inputs import RDF_SUFFIXES, read_rdf
-from sinlod.minting import graph_iri
+from sinlod.minting import check_dataset, dataset_graph_iri
 from sinlod.sourcemap import SourceMap
 from sinlod.store import (
     FileInfo,
@@ -42,6 +48,7 @@ from sinlod.store import (
     reference_graph,
     vocabulary_graph,
 )
+from sinlod.store.graphs import dataset_of, legacy_table
 from sinlod.validate import Report, validate_triples
 from sinlod.validate.rules import rule_files
 
@@ -76,12 +83,36 @@ class Planned:
 
 @dataclass
 class PublishResult:
-    """What a publish did. ``release`` is None when everything was unchanged and skipped."""
+    """What a publish did (or, with ``dry_run``, would do). ``release`` is None when everything
+    was unchanged and skipped, and for a dry run. ``published`` lists every graph written
+    (replaced, pruned or moved); ``migrated`` maps graphs from before datasets to their new
+    names; ``summary`` (dry runs) is what would change, per graph and per thing."""
 
     release: Release | None
     published: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     report: Report | None = None
+    dataset: str = ""
+    pruned: list[str] = field(default_factory=list)
+    migrated: dict[str, str] = field(default_factory=dict)
+    overlaps: list[Overlap] = field(default_factory=list)
+    summary: ChangeSummary | None = None
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape ``sinlod publish --format json`` prints (documented in the README)."""
+        return {
+            "dataset": self.dataset,
+            "dry_run": self.dry_run,
+            "release": self.release.to_json() if self.release else None,
+            "published": self.published,
+            "skipped": self.skipped,
+            "pruned": self.pruned,
+            "migrated": self.migrated,
+            "validation": self.report.counts() if self.report else None,
+            "overlaps": [o.to_json() for o in self.overlaps],
+            "changes": self.summary.to_json() if self.summary is not None else None,
+        }
 
 
 def default_agent() -> str:
@@ -119,17 +150,34 @@ def publish(
     agent: str | None = None,
     progress: Progress | None = None,
     options: SourceOptions | None = None,
+    dataset: str | None = None,
+    prune: bool = False,
+    dry_run: bool = False,
+    message: str | None = None,
 ) -> PublishResult:
     """Publish record files and RDF files (and the ontology) into ``store`` in one release.
 
     Record files are read and mapped as ``options`` say (``sinlod convert``'s source options);
     the mapping files used and any reading option are part of each source's fingerprint.
 
-    Raises ``InputError`` for unreadable sources, ``ConversionFailed`` when records do not
-    convert, and ``PublishRefused`` (an ``InvalidData``) when the data violates the shapes and
-    ``force`` is false; in every one of these cases the store is left exactly as it was.
+    Everything goes into ``dataset`` (default: the ``dataset`` setting): its sources' graphs are
+    replaced, other datasets' graphs never; ``prune`` removes the dataset's graphs whose source
+    is not among ``sources``. Things another dataset describes too are reported
+    (``result.overlaps``); a value contradicting another dataset's on a single-valued property is
+    a violation. Graphs of a sinlod from before datasets (``{base}graph/{table}``) move into the
+    ``dataset`` setting's dataset in the same write (``result.migrated``). With ``dry_run``
+    nothing is written: the result says what would change (``result.summary``) and carries the
+    report, violations or not. ``message`` (why) is recorded as the release's comment.
+
+    Raises ``InputError`` for unreadable sources or a bad dataset name, ``ConversionFailed`` when
+    records do not convert, ``PublishRefused`` (an ``InvalidData``) when the data violates the
+    shapes and ``force`` is false, and ``DatasetConflict`` for a graph of another dataset; in
+    every one of these cases the store is left exactly as it was.
     """
     step = progress or (lambda stage: None)
+    name = check_dataset(dataset or settings.dataset)
+    home = settings.dataset  # where graphs from before datasets go
+    settings = dataclasses.replace(settings, dataset=name)
     step("planning")
     shape_files, ontology_files = rule_files(settings)
     rules = [*shape_files, *ontology_files]
@@ -143,11 +191,38 @@ def publish(
     present = set(store.graph_names())
     todo = [p for p in plan if known.get(p.graph) != p.fingerprint or p.graph not in present]
     skipped = [p.graph for p in plan if p not in todo]
-    if not todo:
+    pruned = _pruned(present, plan, settings) if prune else []
+    moves = _legacy_moves(store, present, {p.graph for p in plan}, home)
+    if not todo and not pruned and not moves:
         step("nothing changed")
-        return PublishResult(None, [], skipped)
+        return PublishResult(None, [], skipped, dataset=name, dry_run=dry_run)
 
-    contents, report = _prepare(todo, records, settings, store, validate, step, options)
+    source_map = SourceMap()
+    contents, report = _prepare(
+        todo, records, settings, store, validate, step, options, source_map
+    )
+    check_scope(name, contents, settings.base_iri)
+    shared: list[Overlap] = []
+    if report is not None:  # validated: where this dataset meets the others
+        data = {p.graph: contents[p.graph] for p in todo if p.role == "source"}
+        shared, report = _crossings(store, data, settings, source_map, report)
+    contents |= dict.fromkeys(pruned, [])
+    contents |= _moved(store, moves, contents)
+    result = PublishResult(
+        None,
+        sorted(contents),
+        skipped,
+        report,
+        dataset=name,
+        pruned=pruned,
+        migrated=moves,
+        overlaps=shared,
+        dry_run=dry_run,
+    )
+    if dry_run:
+        step("computing the changes")
+        result.summary = summarise_contents(store.oxigraph, contents)
+        return result
     if report is not None and not report.conforms and not force:
         raise PublishRefused(report)
     step(f"loading {len(contents)} graph{'s' * (len(contents) != 1)}")
@@ -157,10 +232,81 @@ def publish(
         conforms=None if report is None else report.conforms,
         violations=0 if report is None else report.counts()["Violation"],
         forced=force and report is not None and not report.conforms,
+        comment=message,  # the steward's why (--message), on /releases and `sinlod releases`
     )
-    release = commit(store, contents, info)
-    assert release is not None  # only named graphs: the release is returned
-    return PublishResult(release, sorted(contents), skipped, report)
+    result.release = commit(store, contents, info)
+    assert result.release is not None  # only named graphs: the release is returned
+    return result
+
+
+# -- datasets: pruning, graphs from before datasets, where datasets meet --------------------------
+
+
+def _pruned(present: set[str], plan: Sequence[Planned], settings: Settings) -> list[str]:
+    """The dataset's graphs in the store whose source is not among this publish's sources."""
+    planned = {p.graph for p in plan}
+    mine = [g for g in present if dataset_of(g, settings.base_iri) == settings.dataset]
+    return sorted(g for g in mine if g not in planned)
+
+
+def _legacy_moves(store: Store, present: set[str], planned: set[str], home: str) -> dict[str, str]:
+    """Graphs a sinlod from before datasets published (``{base}graph/{table}``, recorded in the
+    release log as a source's graph) → their graph in the dataset ``home``
+    (``{base}graph/{home}/{table}``). The publish moves them there in its own write, so an old
+    store never ends up with a source twice. Raises ``StoreError`` when both names hold data
+    and this publish does not replace the new one: which is right cannot be told."""
+    base = store.base_iri
+    sources = {f.graph for r in store.releases() for f in r.files if f.role == "source"}
+    moves = {}
+    for graph in sorted(present):
+        table = legacy_table(graph, base)
+        if table is None or graph not in sources:
+            continue
+        target = dataset_graph_iri(base, home, table)
+        if target in present and target not in planned:
+            raise StoreError(
+                f"both <{graph}> (published before datasets) and <{target}> hold data;"
+                f" remove one (sinlod publish --prune, or a Graph Store DELETE) and publish again"
+            )
+        moves[graph] = target
+    return moves
+
+
+def _moved(
+    store: Store, moves: dict[str, str], contents: dict[str, GraphContent]
+) -> dict[str, GraphContent]:
+    """The old graphs emptied, and their content under the new name unless this publish writes
+    that graph anyway (then the new content wins and nothing is left twice)."""
+    out: dict[str, GraphContent] = {}
+    for old, new in moves.items():
+        out[old] = []
+        if new not in contents:
+            out[new] = [q.triple for q in store.graph_quads(old)]
+    return out
+
+
+def _crossings(
+    store: Store,
+    data: dict[str, GraphContent],
+    settings: Settings,
+    source_map: SourceMap,
+    report: Report,
+) -> tuple[list[Overlap], Report]:
+    """Things this dataset shares with others (reported), and the report with the facts that
+    contradict another dataset's added as violations naming both sources."""
+    triples = {g: _triples(c) for g, c in data.items()}
+    snapshot = store.oxigraph
+    shared = overlaps(snapshot, triples, settings.base_iri, source_map)
+    found = contradictions(snapshot, triples, settings, source_map)
+    if found:
+        report = Report.of([*report.findings, *found], report.prefixes, engine=report.engine)
+    return shared, report
+
+
+def _triples(content: GraphContent) -> list[ox.Triple]:
+    if isinstance(content, Path):
+        return [q.triple for q in ox.parse(path=str(content))]
+    return [t.triple if isinstance(t, ox.Quad) else t for t in content]
 
 
 def _split(sources: Sequence[Path | str]) -> tuple[list[Path | str], list[Path]]:
@@ -195,13 +341,19 @@ def _plan_sources(
         for source in expand_sources(records):
             sha = sha256_file(source.path)
             fingerprint = _digest(__version__, settings.base_iri, sha, mapping_digest, rules)
-            graph = graph_iri(settings.base_iri, source.path.stem)
+            graph = dataset_graph_iri(settings.base_iri, settings.dataset, source.path.stem)
             plan.append(Planned(graph, source.path, "source", sha, fingerprint))
     for path in rdf_files:
         sha = sha256_file(path)
         fingerprint = _digest(__version__, settings.base_iri, sha, rules)
         plan.append(
-            Planned(graph_iri(settings.base_iri, path.stem), path, "source", sha, fingerprint)
+            Planned(
+                dataset_graph_iri(settings.base_iri, settings.dataset, path.stem),
+                path,
+                "source",
+                sha,
+                fingerprint,
+            )
         )
     graphs = [p.graph for p in plan]
     twice = sorted({g for g in graphs if graphs.count(g) > 1})
@@ -249,11 +401,11 @@ def _prepare(
     validate: bool,
     step: Progress,
     options: SourceOptions,
+    source_map: SourceMap,
 ) -> tuple[dict[str, GraphContent], Report | None]:
     """The content of each graph to write, and the validation report of the data among them."""
     contents: dict[str, GraphContent] = {}
     batch: list[ox.Triple | ox.Quad] = []
-    source_map = SourceMap()
     data = [p for p in todo if p.role == "source"]
     wanted = {p.graph for p in data}
     record_paths = {p.path for p in data if p.path.suffix.lower() not in RDF_SUFFIXES}

@@ -53,9 +53,9 @@ def test_convert_to_file_reports_the_count(tmp_path: Path) -> None:
     )
     quads = list(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))
     assert {q.graph_name.value for q in quads} == {  # type: ignore[union-attr]
-        "https://w3id.org/sinlod/graph/organisations",
-        "https://w3id.org/sinlod/graph/projects",
-        "https://w3id.org/sinlod/graph/involvements",
+        "https://w3id.org/sinlod/graph/sinlod/organisations",
+        "https://w3id.org/sinlod/graph/sinlod/projects",
+        "https://w3id.org/sinlod/graph/sinlod/involvements",
     }
 
 

@@ -46,7 +46,7 @@ def published(tmp_path: Path, store_path: Path) -> Path:
 def test_publish_then_nothing_changed(tmp_path: Path, published: Path) -> None:
     store = Store.open(published, read_only=True)
     [release] = store.releases()
-    assert "graph/good" in " ".join(store.graph_names())
+    assert "graph/sinlod/good" in " ".join(store.graph_names())
     again = run_cli(
         ["publish", str(tmp_path / "good.ttl"), "--store", str(published), "--no-ontology"]
     )
@@ -87,7 +87,7 @@ def test_publish_force_is_recorded(tmp_path: Path, published: Path) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["release"]["forced"] is True and data["release"]["violations"] == 1
-    assert data["published"] == [BASE + "graph/bad"]
+    assert data["published"] == [BASE + "graph/sinlod/bad"]
     assert Store.open(published, read_only=True).releases()[-1].forced
 
 
@@ -108,7 +108,7 @@ def test_releases_table_and_json(published: Path) -> None:
     assert lines[2].startswith(release.id) and lines[2].endswith("conforms")
     data = json.loads(run_cli(["releases", "--store", str(published), "--format", "json"]).stdout)
     assert [r["id"] for r in data] == [release.id]
-    assert data[0]["graphs"] == {BASE + "graph/good": 7}
+    assert data[0]["graphs"] == {BASE + "graph/sinlod/good": 7}
 
 
 def test_query_formats(published: Path, tmp_path: Path) -> None:
@@ -164,14 +164,15 @@ def test_dump_and_restore(published: Path, tmp_path: Path) -> None:
     original = Store.open(published, read_only=True)
     assert sorted(map(str, copy.oxigraph)) == sorted(map(str, original.oxigraph))
     assert copy.releases() == original.releases()
-    one = run_cli(["dump", "--store", str(published), "--graph", BASE + "graph/good"])
-    assert one.stdout.count("\n") == 7 and one.stdout.rstrip().endswith(f"<{BASE}graph/good> .")
+    one = run_cli(["dump", "--store", str(published), "--graph", BASE + "graph/sinlod/good"])
+    assert one.stdout.count("\n") == 7
+    assert one.stdout.rstrip().endswith(f"<{BASE}graph/sinlod/good> .")
 
 
 def test_stats_json(published: Path) -> None:
     result = run_cli(["stats", "--store", str(published), "--format", "json"])
     data = json.loads(result.stdout)
-    assert data["graphs"][BASE + "graph/good"] == 7
+    assert data["graphs"][BASE + "graph/sinlod/good"] == 7
     assert data["classes"] == {BASE + "def/Document": 1, BASE + "def/Place": 1}
     assert set(data["links"]) == {"NUTS", "EU authority tables", "Wikidata", "CORDIS", "GeoNames"}
     human = run_cli(["stats", "--store", str(published)])

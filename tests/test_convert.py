@@ -35,9 +35,9 @@ def messages(exc: ConversionFailed) -> list[str]:
 def test_good_records_convert_into_one_graph_per_file(here: Path, settings: Settings) -> None:
     result = convert(["records/good"], settings, mappings_dir=Path("mappings"))
     assert list(result.graphs) == [
-        BASE + "graph/organisations",
-        BASE + "graph/projects",
-        BASE + "graph/involvements",
+        BASE + "graph/sinlod/organisations",
+        BASE + "graph/sinlod/projects",
+        BASE + "graph/sinlod/involvements",
     ]
     assert result.triple_count() == 40
     assert [p.name for p in result.sources] == [
@@ -47,7 +47,7 @@ def test_good_records_convert_into_one_graph_per_file(here: Path, settings: Sett
     ]
     quads = list(result.quads())
     assert len(quads) == 40
-    assert quads[0].graph_name == ox.NamedNode(BASE + "graph/organisations")
+    assert quads[0].graph_name == ox.NamedNode(BASE + "graph/sinlod/organisations")
     where = result.source_map.locate(
         f"<{BASE}id/project/sic>",
         f"<{DEF}startDate>",
@@ -59,7 +59,7 @@ def test_good_records_convert_into_one_graph_per_file(here: Path, settings: Sett
 def test_base_iri_setting_changes_minted_iris(here: Path) -> None:
     settings = Settings.load(env={}, base_iri="http://localhost:8000/")
     result = convert(["records/good/organisations.csv"], settings, mappings_dir=Path("mappings"))
-    subjects = {t.subject.value for t in result.graphs["http://localhost:8000/graph/organisations"]}
+    subjects = {t.subject.value for t in result.graphs["http://localhost:8000/graph/sinlod/organisations"]}
     assert "http://localhost:8000/id/organisation/drift" in subjects
 
 
@@ -231,7 +231,7 @@ def test_xlsx_sheets_pair_with_mappings_by_sheet_name(
         'got "soon"'
     ]
     result = convert([path], settings, mappings_dir=Path("mappings"), sheet="organisations")
-    assert list(result.graphs) == [BASE + "graph/all"]
+    assert list(result.graphs) == [BASE + "graph/sinlod/all"]
     assert result.triple_count() == 3
 
 

@@ -69,15 +69,16 @@ def test_publish_records_rdf_and_ontology(files: Path, settings: Settings, store
     release = result.release
     assert release is not None and store.release_id == release.id
     graphs = store.graph_names()
-    for name in ("documents", "places", "bruges", "ontology", "vocabularies/roles"):
+    for name in ("sinlod/documents", "sinlod/places", "sinlod/bruges", "ontology"):
         assert BASE + f"graph/{name}" in graphs
+    assert BASE + "graph/vocabularies/roles" in graphs
     assert BASE + "graph/releases" not in graphs  # the release log is beside the data
     assert result.skipped == []
-    assert release.graphs[BASE + "graph/bruges"] == 3
+    assert release.graphs[BASE + "graph/sinlod/bruges"] == 3
     assert release.agent == "alice" and release.conforms is True and not release.forced
     by_path = {f.path: f for f in release.files}
     places = by_path[str(files / "records" / "places.csv")]
-    assert places.role == "source" and places.graph == BASE + "graph/places"
+    assert places.role == "source" and places.graph == BASE + "graph/sinlod/places"
     assert places.sha256 == hashlib.sha256(PLACES.encode()).hexdigest()
     roles = {f.role for f in release.files}
     assert {"source", "shapes", "ontology", "vocabulary"} <= roles
@@ -120,9 +121,11 @@ def test_only_a_changed_source_is_republished(
         PLACES + "bruges,Bruges,Brugge,,,belgium,BEL,,doc-a\n", encoding="utf-8"
     )
     result = publish([files / "records"], settings, store)
-    assert result.published == [BASE + "graph/places"]
-    assert BASE + "graph/documents" in result.skipped and BASE + "graph/ontology" in result.skipped
-    assert result.release is not None and result.release.changed == (BASE + "graph/places",)
+    assert result.published == [BASE + "graph/sinlod/places"]
+    assert BASE + "graph/sinlod/documents" in result.skipped
+    assert BASE + "graph/ontology" in result.skipped
+    assert result.release is not None
+    assert result.release.changed == (BASE + "graph/sinlod/places",)
 
 
 def test_violations_refuse_the_publish_and_leave_the_store(
@@ -143,7 +146,7 @@ def test_force_publishes_and_records_it(files: Path, settings: Settings, store: 
     assert result.release is not None
     [release] = store.releases()
     assert release.forced and release.conforms is False and release.violations == 1
-    assert BASE + "graph/ostend" in store.graph_names()
+    assert BASE + "graph/sinlod/ostend" in store.graph_names()
 
 
 def test_references_to_published_records_validate_with_the_store_as_context(
@@ -173,7 +176,7 @@ def test_two_sources_for_one_graph_are_refused(
     with pytest.raises(InputError) as info:
         publish([files / "records", files / "places.ttl"], settings, store)
     assert str(info.value) == (
-        f"two sources would be published into the same graph {BASE}graph/places "
+        f"two sources would be published into the same graph {BASE}graph/sinlod/places "
         "(sources are keyed by file name without extension)"
     )
     assert store.release_id is None
@@ -196,4 +199,7 @@ def test_skip_validation_bulk_loads_and_records_no_outcome(
     )
     result = publish([big, files / "ostend.ttl"], settings, store, validate=False, ontology=False)
     assert result.release is not None and result.release.conforms is None
-    assert result.release.graphs == {BASE + "graph/big": 5000, BASE + "graph/ostend": 2}
+    assert result.release.graphs == {
+        BASE + "graph/sinlod/big": 5000,
+        BASE + "graph/sinlod/ostend": 2,
+    }

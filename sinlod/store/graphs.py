@@ -1,6 +1,8 @@
 """The names of sinlod's graphs (the one place that spells them), and which of them hold data.
 
-``publish`` puts each source in ``{base}graph/{stem}`` (``minting.graph_iri``), the ontology in
+``publish`` puts each source of a dataset in ``{base}graph/{dataset}/{stem}``
+(``minting.dataset_graph_iri``: a graph's dataset is its IRI's segment after ``graph/``; the
+reserved names below are never datasets, so the prefix is unambiguous), the ontology in
 ``{base}graph/ontology``, vocabularies in ``{base}graph/vocabularies/{name}`` and the reference
 tables in ``{base}graph/reference`` (or ``{base}graph/reference/{name}``). Statistics, VoID and
 the catalogue describe the data graphs only: every named graph but those. The release log is
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from sinlod.minting import graph_iri
+from sinlod.minting import RESERVED_DATASETS, graph_iri, is_slug
 
 
 def graphs_prefix(base: str) -> str:
@@ -76,3 +78,44 @@ def data_graphs(store: ox.Store, base: str) -> list[ox.NamedNode | ox.BlankNode]
     first: 0.4-0.7 s a query with the reference tables published, against milliseconds)."""
     names = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
     return sorted((g for g in names if is_data_graph(g.value, base)), key=lambda g: g.value)
+
+
+def dataset_prefix(base: str, dataset: str) -> str:
+    """The prefix of every graph of ``dataset``: ``{base}graph/{dataset}/``."""
+    return graph_iri(base, f"{dataset}/")
+
+
+def dataset_of(iri: str, base: str) -> str | None:
+    """The dataset a graph belongs to, by its name ``{base}graph/{dataset}/{table}``; None for
+    sinlod's own graphs and for graphs not named so (written over HTTP, or by a sinlod from
+    before datasets: see ``legacy_table``).
+
+    >>> dataset_of("https://w3id.org/sinlod/graph/sinlod/places", "https://w3id.org/sinlod/")
+    'sinlod'
+    >>> dataset_of("https://w3id.org/sinlod/graph/vocabularies/roles", "https://w3id.org/sinlod/")
+    >>> dataset_of("https://w3id.org/sinlod/graph/places", "https://w3id.org/sinlod/")
+    """
+    prefix = graphs_prefix(base)
+    if not iri.startswith(prefix):
+        return None
+    dataset, slash, table = iri[len(prefix) :].partition("/")
+    if not slash or not table or dataset in RESERVED_DATASETS or not is_slug(dataset):
+        return None
+    return dataset
+
+
+def legacy_table(iri: str, base: str) -> str | None:
+    """The table of a graph named as a sinlod from before datasets named a source's graph
+    (``{base}graph/{table}``), else None.
+
+    >>> legacy_table("https://w3id.org/sinlod/graph/places", "https://w3id.org/sinlod/")
+    'places'
+    >>> legacy_table("https://w3id.org/sinlod/graph/reference", "https://w3id.org/sinlod/")
+    """
+    prefix = graphs_prefix(base)
+    if not iri.startswith(prefix):
+        return None
+    rest = iri[len(prefix) :]
+    if not rest or "/" in rest or rest in RESERVED_DATASETS:
+        return None
+    return rest
