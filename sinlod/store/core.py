@@ -17,8 +17,12 @@ Contract (each point has a test in ``tests/test_store.py``):
   carries it as the graph ``{base}graph/releases`` (which ``restore`` splits back out, so a dump
   and restore keep it exact). No write may create a data graph under that name
   (``ReleaseLogProtected``). ``release_id`` names the published snapshot and changes on every
-  write, so it can serve as an ETag. ``restore`` records no release, since a restore must give
-  back exactly the dumped quads.
+  write, so it can serve as an ETag. A ``restore`` into an empty store records no release, since
+  it must give back exactly the dumped quads and log; into published data it is recorded like
+  any write, and the log keeps both its releases and the dump's (nothing is ever erased).
+- **Past releases.** The newest snapshots are kept (``layout.KEEP_SNAPSHOTS``); ``at_release``
+  reads one as it was and ``rollback`` publishes its data again as a new release
+  (``history.py``).
 - **Old stores.** A format-1 store (log inside the data) opens; a writer moves the log out on
   open and marks the directory format 2. A read-only reader of a format-1 store reads the log
   from the graph and, until a writer migrates it, still sees that graph in queries.
@@ -47,13 +51,16 @@ import pyoxigraph as ox
 from sinlod.errors import InputError, QueryError, QueryEvaluationError, StoreError
 from sinlod.namespaces import DEFAULT_BASE
 from sinlod.sparql_text import declares_dataset
+from sinlod.store import search_index
 from sinlod.store.graphs import releases_graph
+from sinlod.store.history import ReleaseNotKept, differing_graphs, resolve_release
 from sinlod.store.layout import FORMAT_VERSION, StoreDirectory
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     ReleaseLog,
 )
+from sinlod.store.search_index import SearchIndex, index_path
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.versions import ThingVersion, VersionFiles, encode, thing_versions
 from sinlod.store.writing import (
@@ -112,6 +119,11 @@ class Store:
         self._copy_done = threading.Condition(self._lock)
         #: The release log of the published snapshot, read when first asked for.
         self._log: ReleaseLog | None = ReleaseLog(b"", base_iri) if directory is None else None
+        #: The search index of the release it names (``search_index``), opened when first asked for.
+        self._search: tuple[str | None, SearchIndex] | None = None
+        self._search_lock = threading.Lock()
+        #: A view of one past release (``at_release``): never moves to a newer snapshot.
+        self._fixed = False
         #: What each release did to each thing, for the change feed (``versions.py``).
         self._versions = VersionFiles(None if directory is None else directory.root / "versions")
 
@@ -151,6 +163,8 @@ class Store:
             store._load_current()
             if not read_only and directory.format_version() < FORMAT_VERSION:
                 store._migrate()
+            if not read_only:
+                store._keep_search_index()
         return store
 
     def _migrate(self) -> None:
@@ -214,7 +228,7 @@ class Store:
 
         Returns True when this store now shows a newer snapshot.
         """
-        if self._dir is None or self._dir.current_stamp() == self._stamp:
+        if self._fixed or self._dir is None or self._dir.current_stamp() == self._stamp:
             return False
         if self._name is None:
             self._dir.check(create=False)  # the store appeared after a read-only open
@@ -407,6 +421,94 @@ class Store:
     def stats(self) -> Stats:
         return compute_stats(self._reader(), self.base_iri, self._name)
 
+    # -- the search index ----------------------------------------------------------------------
+
+    def search_index(self) -> SearchIndex:
+        """The search and browse index of the published release (``search_index.py``): the file
+        its publish wrote into the snapshot, opened read-only. A release written without one (by
+        an older sinlod) or a store in memory gets one built for this process, with a warning
+        for the first: a writable open of the store (any ``sinlod`` write) keeps one for good."""
+        with self._search_lock:
+            with self._lock:
+                name, snapshot = self._name, self._reader()
+            cached = self._search
+            if cached is not None and cached[0] == name:
+                return cached[1]
+            index = None
+            if self._dir is not None and name is not None:
+                index = SearchIndex.open(index_path(self._dir.snapshot_path(name)))
+                if index is None:
+                    log.warning(
+                        "%s: release %s has no search index (written by an older sinlod); built"
+                        " one for this process. Open the store for writing once to keep one.",
+                        self._dir.root,
+                        name,
+                    )
+            if index is None:
+                index = SearchIndex.build(snapshot, self.base_iri)
+            self._search = (name, index)
+            return index
+
+    def _keep_search_index(self) -> None:
+        """Write the search index of the published release into its snapshot when it has none
+        (a release published by an older sinlod): a file beside the data, renamed into place,
+        so a reader sees it whole or not at all."""
+        assert self._dir is not None
+        name = self._name
+        if name is None or index_path(self._dir.snapshot_path(name)).is_file():
+            return
+        with self._dir.write_lock(self._lock_timeout):
+            path = index_path(self._dir.snapshot_path(name))
+            if self._dir.current() == name and not path.is_file():
+                log.info("%s: writing the search index of release %s", self._dir.root, name)
+                search_index.write(self._snapshot, self.base_iri, path)
+
+    # -- past releases -------------------------------------------------------------------------
+
+    def kept_releases(self) -> list[str]:
+        """Ids of the releases whose data can still be read, oldest first, the current one last
+        (``sinlod.store.history``: older snapshots are pruned; the release log keeps them all)."""
+        if self._dir is None or self._fixed:
+            return [] if self._name is None else [self._name]
+        current = self._dir.current()
+        if current is None:
+            return []
+        return [n for n in self._dir.snapshot_names() if n < current] + [current]
+
+    def at_release(self, release_id: str) -> Store:
+        """A read-only store showing a kept release as it was published: its data and its release
+        log (``query``, ``dump``, ``releases`` answer for that release). It pins the snapshot
+        against pruning until closed; use it in a ``with`` block.
+
+        ``release_id`` may be a prefix of exactly one id. Raises ``ReleaseNotKept`` (a
+        ``StoreError``) for an unknown id or a release whose data was pruned, naming the
+        releases that can be read.
+        """
+        kept = self.kept_releases()
+        found = resolve_release(release_id, [r.id for r in self.releases()], kept)
+        view = Store(
+            self._dir, read_only=True, base_iri=self.base_iri, lock_timeout=self._lock_timeout
+        )
+        view._fixed = True
+        if self._dir is None:
+            view._snapshot, view._name, view._log = self._snapshot, self._name, self._current_log()
+            view._modified = self._modified
+            return view
+        pin = self._dir.pin(found)
+        try:
+            snapshot = ox.Store.read_only(str(self._dir.snapshot_path(found)))
+        except (OSError, RuntimeError) as exc:
+            if pin is not None:
+                pin.close()
+            raise ReleaseNotKept(
+                f"release {found}: its data was pruned meanwhile; releases that can be read: "
+                + ", ".join(self.kept_releases()),
+                self.kept_releases(),
+            ) from exc
+        view._snapshot, view._name, view._pin = snapshot, found, pin
+        view._modified = _mtime(self._dir.snapshot_path(found))
+        return view
+
     def dump(
         self,
         out: BinaryIO | Path,
@@ -522,23 +624,61 @@ class Store:
         except _Unchanged:
             return  # the snapshot being built was thrown away by _write
 
-    def restore(self, source: Path) -> int:
-        """Replace everything by the quads of an N-Quads (or TriG, ``.gz`` too) dump; atomic.
+    def restore(self, source: Path, *, release: ReleaseInfo | None = None) -> int:
+        """Replace all the data by an N-Quads (or TriG, ``.gz`` too) dump's, atomically; returns
+        the number of quads in the dump (data and release log).
 
-        Returns the number of quads restored. Records no release: the release log is restored
-        with the data, exactly as dumped (the dump's graph ``{base}graph/releases`` becomes the
-        log, beside the data).
+        Into a store where nothing was published yet the dump comes back exactly: its data and,
+        from its graph ``{base}graph/releases``, its release log; no release of its own is
+        recorded. Into a store with published data nothing of the existing log is erased: the
+        dump's releases that the log does not hold yet are appended to it, then the restore's
+        own release (``release``: who, why, the dump file), listing the graphs whose data
+        changed. A dump that changes neither the data nor the log writes nothing.
         """
         if not source.is_file():
             raise InputError(f"{source}: no such file")
+        count = 0
 
-        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> None:
+        def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> Sequence[str] | None:
+            nonlocal count
             bulk_load(w, source, to_graph=None)
+            count = len(w)
             split_release_log(w, log, self.base_iri)
-            return None
+            return None if carry is None else differing_graphs(carry, w)
 
-        self._write(change, None, rebuild=lambda base: True, new_log=True)
-        return len(self._snapshot) + len(self.release_log())
+        info = release or ReleaseInfo(agent="unknown")
+        try:
+            self._write(change, info, rebuild=lambda b: True, new_log=True)
+        except _Unchanged:
+            pass  # the snapshot being built was thrown away by _write
+        return count
+
+    def rollback(self, release_id: str, *, release: ReleaseInfo | None = None) -> Release | None:
+        """Publish the data of a kept release again, as a new release: the log only grows.
+
+        The new snapshot holds exactly the quads of release ``release_id`` (a prefix of exactly
+        one id is enough), blank-node labels included, written like any other write (atomic,
+        under the write lock); its release lists the graphs that changed. Returns None and
+        writes nothing when the data already equals that release's (the no-op rule of
+        ``sinlod.changes``). Raises ``ReleaseNotKept`` when that release's data was pruned.
+        """
+        with self.at_release(release_id) as target:
+            old = target._snapshot
+
+            def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> Sequence[str] | None:
+                assert carry is not None  # rebuild: the published snapshot is carried, not copied
+                w.bulk_extend(old.quads_for_pattern(None, None, None, None))
+                changed = differing_graphs(carry, old)
+                if changed == []:
+                    raise _Unchanged
+                return changed
+
+            try:
+                return self._write(
+                    change, release or ReleaseInfo(agent="unknown"), rebuild=lambda b: True
+                )
+            except _Unchanged:
+                return None
 
     def version_pages(self, release_id: str) -> int:
         """How many pages of versions release ``release_id`` has for the change feed (0: none
@@ -596,6 +736,8 @@ class Store:
             self._dir.remove_abandoned()
             self._versions.remove_abandoned()
             current = self._dir.current()
+            if new_log and current is None:
+                info = None  # a restore into an empty store gives back the dump's log exactly
             name = self._dir.new_snapshot_name()
             building = self._dir.building_path(name)
             try:
@@ -623,7 +765,7 @@ class Store:
                     self._versions.prepare(name, encode(versions))
                     self._versions.publish(name)
                 log, added = _next_log(previous, sink, recorded, quads, new_log)
-                if new_log:
+                if new_log and current is None:
                     self._dir.write_log(name, None, 0, lambda: b"", added)
                 else:  # usually appends this release to the published log's file
                     self._dir.write_log(name, current, previous.size, lambda: previous.data, added)
@@ -652,6 +794,8 @@ class Store:
         new_log: bool,
     ) -> Release | None:
         with self._lock:
+            if new_log and self._name is None:
+                info = None  # a restore into an empty store gives back the dump's log exactly
             new = ox.Store()
             carry = self._snapshot if rebuild(self._snapshot) else None
             if carry is None:
@@ -679,14 +823,25 @@ def _next_log(
     quads: list[ox.Quad],
     new_log: bool,
 ) -> tuple[ReleaseLog, bytes]:
-    """The release log of the snapshot a write publishes, and the bytes it adds (with
-    ``new_log``: all of them)."""
-    if new_log:
+    """The release log of the snapshot a write publishes, and the bytes it adds to the previous
+    log. With ``new_log`` (a restore) ``sink`` holds the restored log: into an empty store
+    (nothing recorded) it is the whole new log; else its releases not in the log yet come
+    first, then the restore's own. Raises ``_Unchanged`` for a restore that changes nothing."""
+    if new_log and recorded is None:
         log = ReleaseLog.of(sink.quads_for_pattern(None, None, None, None), previous.base)
         return log, log.data
+    brought = b""
+    if new_log:
+        have = previous.store()
+        new = [q for q in sink.quads_for_pattern(None, None, None, None) if q not in have]
+        if not new and recorded is not None and recorded.changed == ():
+            raise _Unchanged
+        brought = ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b""
     if recorded is None:
         return previous, b""
-    added = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    added = brought + (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    if brought:  # releases of another store: parse the log again, in order
+        return ReleaseLog(previous.data + added, previous.base), added
     return previous.appended(added, recorded), added
 
 
