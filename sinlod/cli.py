@@ -150,56 +150,65 @@ def format_option(*choices: str, default: str | None, help: str | None = None) -
     )
 
 
+#: The source options, declared once: where record files find their CSVW mappings, and how
+#: they are read. The parameter names are ``SourceOptions``' fields.
+_SOURCE_OPTIONS: dict[str, Callable[[F], F]] = {
+    "mappings_dir": click.option(
+        "--mappings",
+        "mappings_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
+    ),
+    "mapping_files": click.option(
+        "--mapping",
+        "mapping_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A CSVW mapping file for records (repeatable; without --mappings, only these).",
+    ),
+    "sheet": click.option("--sheet", default=None, help="Read only this sheet of XLSX workbooks."),
+    "encoding": click.option(
+        "--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8)."
+    ),
+    "delimiter": click.option(
+        "--delimiter", default=None, help="CSV delimiter (default: sniffed from the header)."
+    ),
+}
+
+
 def source_options(f: F) -> F:
     """``--mappings``, ``--mapping``, ``--sheet``, ``--encoding``, ``--delimiter``: how record
     files are mapped and read.
 
-    Every command that reads records (convert, validate, publish, link check, link suggest) takes
-    all five, declared here once. The command receives them as one ``SourceOptions`` (its
-    ``source`` parameter), which the library carries down to the readers; so a hint in a message
-    ("use --encoding", "use --mappings DIR or --mapping FILE") names options the command has.
+    Every command that converts records (convert, validate, publish, link check, link suggest)
+    takes all five. The command receives them as one ``SourceOptions`` (its ``source``
+    parameter), which the library carries down to the readers; so a hint in a message ("use
+    --encoding", "use --mappings DIR or --mapping FILE") names options the command has.
     """
+    return _collapsed(f, list(_SOURCE_OPTIONS))
+
+
+def reading_options(f: F) -> F:
+    """``--sheet``, ``--encoding``, ``--delimiter`` alone, as ``SourceOptions`` (``source``): for
+    a command that reads records without mapping them (``mapping infer``)."""
+    return _collapsed(f, ["sheet", "encoding", "delimiter"])
+
+
+def _collapsed(f: F, names: list[str]) -> F:
+    """``f`` with the source options ``names``, passed to it as one ``SourceOptions``."""
 
     @functools.wraps(f)
-    def command(
-        *args: Any,
-        mappings_dir: Path | None,
-        mapping_files: tuple[Path, ...],
-        sheet: str | None,
-        encoding: str | None,
-        delimiter: str | None,
-        **kwargs: Any,
-    ) -> Any:
+    def command(*args: Any, **kwargs: Any) -> Any:
         from sinlod.convert import SourceOptions
 
-        source = SourceOptions(mappings_dir, tuple(mapping_files), sheet, encoding, delimiter)
-        return f(*args, source=source, **kwargs)
+        given = {name: kwargs.pop(name) for name in names}
+        if "mapping_files" in given:
+            given["mapping_files"] = tuple(given["mapping_files"])
+        return f(*args, source=SourceOptions(**given), **kwargs)
 
-    declared = [
-        click.option(
-            "--mappings",
-            "mappings_dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            default=None,
-            help="Directory of CSVW mappings for records (default: the mappings_dir setting).",
-        ),
-        click.option(
-            "--mapping",
-            "mapping_files",
-            multiple=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="A CSVW mapping file for records (repeatable; without --mappings, only these).",
-        ),
-        click.option("--sheet", default=None, help="Read only this sheet of XLSX workbooks."),
-        click.option(
-            "--encoding", default=None, help="Text encoding of CSV/JSON/YAML (default UTF-8)."
-        ),
-        click.option(
-            "--delimiter", default=None, help="CSV delimiter (default: sniffed from the header)."
-        ),
-    ]
-    for option in reversed(declared):
-        command = option(command)
+    for name in reversed(names):
+        command = _SOURCE_OPTIONS[name](command)
     return cast(F, command)
 
 
@@ -1326,7 +1335,7 @@ def mapping_group() -> None:
 @mapping_group.command("infer")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--table", default=None, help="Table of the model (projects, organisations, ...).")
-@click.option("--sheet", default=None, help="Sheet of an XLSX workbook.")
+@reading_options
 @click.option(
     "-o",
     "--output",
@@ -1340,7 +1349,7 @@ def mapping_infer_command(
     ctx: click.Context,
     file: Path,
     table: str | None,
-    sheet: str | None,
+    source: SourceOptions,
     output: Path | None,
     quiet: bool,
 ) -> None:
@@ -1359,7 +1368,15 @@ def mapping_infer_command(
 
     settings = settings_from(ctx)
     model = Model(settings.mappings_dir, settings.ontology_file, settings.shape_files())
-    proposal = infer_mapping(file, model, table=table, sheet=sheet, display_name=str(file))
+    proposal = infer_mapping(
+        file,
+        model,
+        table=table,
+        sheet=source.sheet,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        display_name=str(file),
+    )
     text = json.dumps(proposal.metadata, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)

@@ -243,3 +243,19 @@ def test_names_come_through_any_encoding_and_delimiter(
 
 def _is_name(t: ox.Triple) -> bool:
     return t.predicate.value == SKOS_PREF
+
+
+def test_mapping_infer_reads_a_latin1_csv_with_encoding_and_the_hint_names_it(
+    tmp_path: Path,
+) -> None:
+    """``mapping infer`` reads records without mapping them: the reading options only."""
+    records = _records(tmp_path, "records", PLACES, delimiter=";")
+    args = ["mapping", "infer", str(records / "places.csv"), "--table", "places", "-q"]
+    refused = run_cli(args)
+    assert refused.exit_code == 2, refused.output
+    assert "use --encoding to name the file's encoding, e.g. --encoding latin-1" in refused.stderr
+    assert _hinted_options(refused.stderr) <= _options_of("mapping infer")
+    assert {"--sheet", "--encoding", "--delimiter"} <= _options_of("mapping infer")
+    done = run_cli([*args, "--encoding", "latin-1", "--delimiter", ";"])
+    assert done.exit_code == 0, done.output
+    assert '"titles": "name"' in done.stdout and '"titles": "country"' in done.stdout

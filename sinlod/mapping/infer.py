@@ -414,10 +414,13 @@ def _describe(m: Match, name: str, values: list[str], notes: list[str]) -> dict[
 # -- the proposal -------------------------------------------------------------------------------
 
 
-def _sample(path: Path, sheet: str | None, display: str) -> tuple[list[str], dict[str, list[str]]]:
+def _sample(
+    path: Path, sheet: str | None, display: str, reading: dict[str, str | None]
+) -> tuple[list[str], dict[str, list[str]]]:
     headers: list[str] = []
     values: dict[str, list[str]] = {}
-    for n, record in enumerate(read_records(path, sheet=sheet, display_name=display)):
+    records = read_records(path, sheet=sheet, display_name=display, **reading)
+    for n, record in enumerate(records):
         if not headers:
             headers = [h for h in record.columns if h]
             values = {h: [] for h in headers}
@@ -447,9 +450,13 @@ def infer_mapping(
     *,
     table: str | None = None,
     sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
     display_name: str | None = None,
 ) -> Proposal:
     """Propose a CSVW description for the CSV or XLSX sheet at ``path``.
+
+    ``encoding`` and ``delimiter`` say how a CSV file is read, as for ``sinlod convert``.
 
     ``table`` is a table of the model (``projects``; a singular or the class name works too),
     else the table whose columns the headers match best. Raises ``InputError`` for an unreadable
@@ -464,7 +471,8 @@ def infer_mapping(
         if len(sheets) > 1:
             raise InputError(f"{display}: the workbook has sheets {', '.join(sheets)}; use --sheet")
         sheet = sheets[0]
-    headers, values = _sample(path, sheet, display)
+    reading = {"encoding": encoding, "delimiter": delimiter}
+    headers, values = _sample(path, sheet, display, reading)
     name = _table(table, model, headers)
     matches = match_headers(headers, model.columns(name))
     return _proposal(name, model, path, sheet, headers, values, matches)
