@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from anyascii import anyascii
 from rapidfuzz import fuzz, process
 
 from sinlod.linking.check import NUTS, TABLES, Table
 from sinlod.linking.tables import CodeTables
+from sinlod.names import ascii_words
 
 #: Default score a top candidate needs to be a match, and the lead it needs over the next one.
 THRESHOLD = 90.0
@@ -49,14 +49,8 @@ _ADMIN_WORDS = re.compile(
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
-def fold(text: str) -> str:
-    """ASCII, lower case, punctuation as spaces: ``fold("Łódź")`` is ``"lodz"``.
-
-    >>> fold("Agglomeratie ’s-Gravenhage")
-    'agglomeratie s gravenhage'
-    """
-    ascii_text = anyascii(text).casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
+#: ASCII, lower case, punctuation as spaces: ``fold("Łódź")`` is ``"lodz"`` (shared with search).
+fold = ascii_words
 
 
 #: Words of a district around a city ("München, Landkreis"): the name without them is the

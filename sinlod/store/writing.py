@@ -26,6 +26,7 @@ from sinlod.errors import (
     StoreError,
 )
 from sinlod.rdf_guard import check_rdf_file
+from sinlod.store import search_index
 from sinlod.store.graphs import releases_graph
 from sinlod.store.releases import (
     Release,
@@ -92,7 +93,8 @@ def build(
     name: str,
     previous: Release | None,
 ) -> tuple[Release | None, list[ox.Quad]]:
-    """Open the snapshot being built read-write, change it, and close it before it is published.
+    """Open the snapshot being built read-write, change it, write its search index
+    (``search_index.py``), and close it before it is published.
 
     The read-write handle must be gone (RocksDB closed, background work finished) before
     ``CURRENT`` points at the directory, since readers open it read-only from then on.
@@ -104,6 +106,8 @@ def build(
     try:
         recorded = apply(w, change, carry, log, info, base, name, previous)
         w.flush()
+        # The search index is one of the release's files: written before CURRENT names it.
+        search_index.write(w, base, search_index.index_path(Path(path)))
     except OSError as exc:  # pyoxigraph's storage errors; others come from the caller's data
         raise StoreError(f"{path}: write failed: {exc}") from exc
     finally:
