@@ -42,17 +42,18 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 
 from sinlod.config import Settings
+from sinlod.datasets import check_scope, contradictions
 from sinlod.errors import InvalidData, QueryError
 from sinlod.sparql_text import Token, declared_prefixes, tokens
 from sinlod.store import (
     GraphContent,
     Release,
     ReleaseInfo,
-    Store,
     release_log_refusal,
     releases_graph,
     run_update,
 )
+from sinlod.store.backend import StoreBackend
 from sinlod.validate import Report, validate_triples
 from sinlod.validate.context import context_triples, referenced_iris
 
@@ -62,7 +63,7 @@ GraphName = str | None
 Contents = dict[GraphName, list[ox.Triple]]
 ATTEMPTS = 3
 
-_locks: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+_locks: weakref.WeakKeyDictionary[StoreBackend, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
 
@@ -86,18 +87,25 @@ class ShapesViolated(InvalidData):
 
 @dataclass(frozen=True)
 class Write:
-    """Who writes, and how the release log names the operation."""
+    """Who writes, how the release log names the operation, and why (the writer's ``message``,
+    over HTTP the ``Sinlod-Message`` header), which comes first in the release's comment."""
 
     who: str
     operation: str
+    message: str | None = None
+    #: The dataset the writer writes for (over HTTP the ``Sinlod-Dataset`` header): a write that
+    #: would change a graph of another dataset is refused (``DatasetConflict``). None: any graph.
+    dataset: str | None = None
 
     def info(self, comment: str, *, gated: bool) -> ReleaseInfo:
+        if self.message:
+            comment = f"{self.message} ({comment})"
         return ReleaseInfo(
             agent=self.who, comment=comment, conforms=True if gated else None, violations=0
         )
 
 
-def _lock(store: Store) -> threading.Lock:
+def _lock(store: StoreBackend) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(store, threading.Lock())
 
@@ -106,7 +114,7 @@ def _lock(store: Store) -> threading.Lock:
 
 
 def sparql_update(
-    store: Store, settings: Settings, text: str, write: Write, *, base_iri: str | None = None
+    store: StoreBackend, settings: Settings, text: str, write: Write, *, base_iri: str | None = None
 ) -> Release | None:
     """Run a SPARQL update through the gate (or straight, without it). Runs in a worker thread.
 
@@ -130,7 +138,11 @@ def sparql_update(
 
 
 def replace_graph(
-    store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
+    store: StoreBackend,
+    settings: Settings,
+    graph: GraphName,
+    triples: list[ox.Triple],
+    write: Write,
 ) -> Release | None:
     """Graph Store PUT: the graph becomes exactly ``triples``."""
     if not settings.shacl_gate:
@@ -141,7 +153,7 @@ def replace_graph(
 
 
 def delete_graph(
-    store: Store, settings: Settings, graph: GraphName, write: Write
+    store: StoreBackend, settings: Settings, graph: GraphName, write: Write
 ) -> Release | None:
     """Graph Store DELETE: the named graph is removed (the default graph emptied). Removing data
     can break a shape too (a required link now dangling), so it passes the gate as well."""
@@ -152,7 +164,11 @@ def delete_graph(
 
 
 def extend_graph(
-    store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
+    store: StoreBackend,
+    settings: Settings,
+    graph: GraphName,
+    triples: list[ox.Triple],
+    write: Write,
 ) -> Release | None:
     """Graph Store POST: ``triples`` are added to the graph."""
     if not settings.shacl_gate:
@@ -165,7 +181,7 @@ def extend_graph(
     return _gated(store, settings, write, compute)
 
 
-def _straight(store: Store, update: str, write: Write) -> None:
+def _straight(store: StoreBackend, update: str, write: Write) -> None:
     """Without the gate: one atomic update, still recorded with the token's name."""
     store.update(update, release=write.info(write.operation, gated=False))
 
@@ -185,7 +201,7 @@ def _data_update(graph: GraphName, triples: list[ox.Triple]) -> str:
 
 
 def _gated(
-    store: Store, settings: Settings, write: Write, compute: Callable[[ox.Store], Contents]
+    store: StoreBackend, settings: Settings, write: Write, compute: Callable[[ox.Store], Contents]
 ) -> Release | None:
     """Compute on the current release, validate, commit while that release is still current."""
     with _lock(store):
@@ -198,6 +214,8 @@ def _gated(
                 # nothing, a LOAD SILENT that loaded nothing): no snapshot, no release.
                 return None
             _protect_release_log(store, changes)
+            if write.dataset is not None:
+                check_scope(write.dataset, [c.graph for c in changes], store.base_iri)
             contents = {c.graph: c.triples for c in changes}
             if settings.shacl_gate:
                 report = validate_contents(snapshot, settings, contents)
@@ -233,7 +251,7 @@ def diff(snapshot: ox.Store, contents: Contents) -> list[Change]:
     return sorted(changes, key=lambda c: c.graph or "")
 
 
-def _protect_release_log(store: Store, changes: Sequence[Change]) -> None:
+def _protect_release_log(store: StoreBackend, changes: Sequence[Change]) -> None:
     """The release log is written by sinlod alone: a write that would put data under its graph
     name is refused here, before validation, with the store's own error (``Store`` refuses it
     too, so the answer is the same with the gate off)."""
@@ -243,14 +261,14 @@ def _protect_release_log(store: Store, changes: Sequence[Change]) -> None:
 
 
 def _commit(
-    store: Store, contents: Contents, write: Write, summary: str, settings: Settings
+    store: StoreBackend, contents: Contents, write: Write, summary: str, settings: Settings
 ) -> Release | None:
     info = write.info(f"{write.operation}: {summary}", gated=settings.shacl_gate)
     return commit(store, contents, info)
 
 
 def commit(
-    store: Store,
+    store: StoreBackend,
     contents: Mapping[str, GraphContent] | Mapping[GraphName, GraphContent],
     info: ReleaseInfo,
 ) -> Release | None:
@@ -292,13 +310,19 @@ def _summary(changes: Sequence[Change]) -> str:
 def validate_contents(snapshot: ox.Store, settings: Settings, contents: Contents) -> Report:
     """Validate the new content of the changed graphs, with the store as it will be as context:
     the new content, and the types and labels the graphs left as they are give what it refers to.
+    A value that contradicts another dataset's on a single-valued property is a violation too
+    (``sinlod.datasets.contradictions``, the rule ``publish`` applies).
     """
     batch = [t for triples in contents.values() for t in triples]
     context = ox.Store()
     context.extend(ox.Quad(t.subject, t.predicate, t.object) for t in batch)
     elsewhere = context_triples(snapshot, referenced_iris(batch), outside=list(contents))
     context.extend(ox.Quad(t.subject, t.predicate, t.object) for t in elsewhere)
-    return validate_triples(batch, settings, context=context)
+    report = validate_triples(batch, settings, context=context)
+    found = contradictions(snapshot, contents, settings)
+    if not found:
+        return report
+    return Report.of([*report.findings, *found], report.prefixes, engine=report.engine)
 
 
 def _graph_triples(store: ox.Store, graph: GraphName) -> list[ox.Triple]:

@@ -91,10 +91,13 @@ class Group(click.Group):
     group_class = type  # subgroups (``sinlod link``) are Groups too
 
 
-def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
-    """Settings from the group's --config plus a command's own options."""
+def settings_from(
+    ctx: click.Context, folder_config: Path | None = None, **overrides: Any
+) -> Settings:
+    """Settings from the group's --config (else a dataset folder's sinlod.toml) plus a
+    command's own options."""
     root = ctx.find_root()
-    config = root.params.get("config")
+    config = root.params.get("config") or folder_config
     return Settings.load(config_file=config, **overrides)
 
 
@@ -289,10 +292,13 @@ def validate_command(
     from sinlod.validate import validate
     from sinlod.validate.render import summary
 
-    settings = settings_from(ctx, validation_engine=engine)
+    from sinlod.scaffold import folder_sources
+
+    paths, source, folder_config = folder_sources(sources, source)
+    settings = settings_from(ctx, folder_config, validation_engine=engine)
     with _stage_progress(enabled=not quiet, length=5, label="Validating") as step:
         report = validate(
-            list(sources),
+            paths,
             settings,
             context=context,
             progress=step,
@@ -701,18 +707,24 @@ RESULT_FORMATS = ("json", "xml", "csv", "tsv")
 GRAPH_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "rdf", "n3")
 
 
-def _store_settings(ctx: click.Context, store_path: Path | None, **overrides: Any) -> Settings:
-    return settings_from(ctx, store_path=store_path, **overrides)
+def _store_settings(
+    ctx: click.Context,
+    store_path: Path | None,
+    folder_config: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    return settings_from(ctx, folder_config, store_path=store_path, **overrides)
 
 
 def _open_store(settings: Settings, *, read_only: bool) -> Any:
-    """Open the configured store; a reader refuses a path where nothing was ever published."""
-    from sinlod.store import Store
+    """Open the configured store (``backend``: embedded or remote); a reader refuses a path
+    where nothing was ever published."""
+    from sinlod.store.backend import open_backend
 
     path = settings.store_path
-    if read_only and not path.exists():
+    if settings.backend == "embedded" and read_only and not path.exists():
         raise Failure(f"{path}: no store here (publish something first)", 2)
-    return Store.open(path, read_only=read_only, base_iri=settings.base_iri)
+    return open_backend(settings, read_only=read_only)
 
 
 @cli.command("publish")
@@ -781,11 +793,14 @@ def publish_command(
     """
     from sinlod.publish import publish
 
-    settings = _store_settings(ctx, store_path)
+    from sinlod.scaffold import folder_sources
+
+    paths, source, folder_config = folder_sources(sources, source)
+    settings = _store_settings(ctx, store_path, folder_config=folder_config)
     store = _open_for_publish(settings, dry_run=dry_run)
     with store, _stage_progress(not quiet, len(sources) + 20, "Publishing") as step:
         result = publish(
-            list(sources),
+            paths,
             settings,
             store,
             force=force,
@@ -836,7 +851,7 @@ def _open_for_publish(settings: Settings, *, dry_run: bool) -> Any:
 
     if not dry_run:
         return _open_store(settings, read_only=False)
-    if not settings.store_path.exists():
+    if settings.backend == "embedded" and not settings.store_path.exists():
         return Store.in_memory(base_iri=settings.base_iri)
     return _open_store(settings, read_only=True)
 
@@ -1293,21 +1308,29 @@ def replicate_command(source: Path, target: Path, stage: bool, quiet: bool) -> N
 @format_option("human", "json", default="human")
 @click.pass_context
 def stats_command(ctx: click.Context, store_path: Path | None, fmt: str) -> None:
-    """Triples per graph, instances per class and links per external dataset.
+    """Datasets, triples per graph, instances per class and links per external dataset.
 
     \b
     Example:
       sinlod stats --store var/store
     """
     from sinlod.namespaces import PREFIXES
+    from sinlod.store import group_datasets
 
     store = _open_store(_store_settings(ctx, store_path), read_only=True)
     with store:
         stats = store.stats()
+        found = group_datasets(stats.graphs, store.base_iri, store.releases())
     if fmt == "json":
-        click.echo(json.dumps(stats.to_json(), indent=2, ensure_ascii=False))
+        data = stats.to_json() | {"datasets": [d.to_json() for d in found]}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     click.echo(f"Release {stats.release_id or '(none)'}: {stats.triples} triples\n")
+    rows = [
+        (d.name, str(len(d.graphs)), str(d.triples), d.last_release.id if d.last_release else "")
+        for d in found
+    ]
+    click.echo(_table(("dataset", "graphs", "triples", "last release"), rows, 80) + "\n")
     click.echo(_table(("graph", "triples"), [(g, str(n)) for g, n in stats.graphs.items()], 80))
     classes = [(_show_term_iri(c, PREFIXES), str(n)) for c, n in stats.classes.items()]
     click.echo("\n" + _table(("class", "instances"), classes, 80))
@@ -1320,6 +1343,36 @@ def _show_term_iri(iri: str, prefixes: dict[str, str]) -> str:
     import pyoxigraph as ox
 
     return _show_term(ox.NamedNode(iri), prefixes)
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dataset", default=None, help="Dataset name (default: the folder's name).")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+@click.pass_context
+def init_command(ctx: click.Context, directory: Path, dataset: str | None, force: bool) -> None:
+    """Start a dataset: a folder with record templates, their mappings, settings and a README.
+
+    records/ holds one CSV per table of the model (header and an example row),
+    templates/records.xlsx the same as sheets with drop-downs and header comments, mappings/
+    the CSVW descriptions, sinlod.toml the dataset's name. The fresh folder validates and
+    publishes as it is. Refuses a folder that is not empty unless --force (exit 2).
+
+    \b
+    Example:
+      sinlod init my-dataset
+      sinlod validate my-dataset
+      sinlod publish my-dataset --dry-run
+    """
+    from sinlod.scaffold import init_dataset
+
+    scaffold = init_dataset(directory, settings_from(ctx), dataset=dataset, force=force)
+    click.echo(
+        f'Created dataset "{scaffold.dataset}" in {directory}: {len(scaffold.tables)} record '
+        f"templates in records/, their mappings in mappings/, templates/records.xlsx with "
+        "drop-downs, sinlod.toml, README.md."
+    )
+    click.echo(f"Next: edit the templates, then `sinlod validate {directory}`.")
 
 
 @cli.group("mapping")

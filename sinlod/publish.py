@@ -42,12 +42,12 @@ from sinlod.store import (
     GraphContent,
     Release,
     ReleaseInfo,
-    Store,
     current_fingerprints,
     ontology_graph,
     reference_graph,
     vocabulary_graph,
 )
+from sinlod.store.backend import StoreBackend
 from sinlod.store.graphs import dataset_of, legacy_table
 from sinlod.validate import Report, validate_triples
 from sinlod.validate.rules import rule_files
@@ -141,7 +141,7 @@ def _digest(*parts: str) -> str:
 def publish(
     sources: Sequence[Path | str],
     settings: Settings,
-    store: Store,
+    store: StoreBackend,
     *,
     force: bool = False,
     validate: bool = True,
@@ -198,9 +198,7 @@ def publish(
         return PublishResult(None, [], skipped, dataset=name, dry_run=dry_run)
 
     source_map = SourceMap()
-    contents, report = _prepare(
-        todo, records, settings, store, validate, step, options, source_map
-    )
+    contents, report = _prepare(todo, records, settings, store, validate, step, options, source_map)
     check_scope(name, contents, settings.base_iri)
     shared: list[Overlap] = []
     if report is not None:  # validated: where this dataset meets the others
@@ -249,7 +247,9 @@ def _pruned(present: set[str], plan: Sequence[Planned], settings: Settings) -> l
     return sorted(g for g in mine if g not in planned)
 
 
-def _legacy_moves(store: Store, present: set[str], planned: set[str], home: str) -> dict[str, str]:
+def _legacy_moves(
+    store: StoreBackend, present: set[str], planned: set[str], home: str
+) -> dict[str, str]:
     """Graphs a sinlod from before datasets published (``{base}graph/{table}``, recorded in the
     release log as a source's graph) → their graph in the dataset ``home``
     (``{base}graph/{home}/{table}``). The publish moves them there in its own write, so an old
@@ -273,7 +273,7 @@ def _legacy_moves(store: Store, present: set[str], planned: set[str], home: str)
 
 
 def _moved(
-    store: Store, moves: dict[str, str], contents: dict[str, GraphContent]
+    store: StoreBackend, moves: dict[str, str], contents: dict[str, GraphContent]
 ) -> dict[str, GraphContent]:
     """The old graphs emptied, and their content under the new name unless this publish writes
     that graph anyway (then the new content wins and nothing is left twice)."""
@@ -286,7 +286,7 @@ def _moved(
 
 
 def _crossings(
-    store: Store,
+    store: StoreBackend,
     data: dict[str, GraphContent],
     settings: Settings,
     source_map: SourceMap,
@@ -397,7 +397,7 @@ def _prepare(
     todo: Sequence[Planned],
     records: Sequence[Path | str],
     settings: Settings,
-    store: Store,
+    store: StoreBackend,
     validate: bool,
     step: Progress,
     options: SourceOptions,

@@ -104,10 +104,13 @@ def test_releases_table_and_json(published: Path) -> None:
         "graphs",
         "triples",
         "validation",
+        "data",
+        "why",
     ]
-    assert lines[2].startswith(release.id) and lines[2].endswith("conforms")
+    assert lines[2].startswith(release.id) and lines[2].split()[-2:] == ["conforms", "kept"]
     data = json.loads(run_cli(["releases", "--store", str(published), "--format", "json"]).stdout)
     assert [r["id"] for r in data] == [release.id]
+    assert data[0]["kept"] is True and data[0]["comment"] is None
     assert data[0]["graphs"] == {BASE + "graph/sinlod/good": 7}
 
 

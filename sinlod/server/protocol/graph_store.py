@@ -34,7 +34,7 @@ from sinlod.server.http.deps import RequireToken, SettingsDep, StoreDep
 from sinlod.server.http.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_name, negotiate
 from sinlod.server.http.problems import NotFound, UnsupportedMediaType
 from sinlod.server.protocol import writes
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -69,14 +69,14 @@ def _check_iri(graph: str) -> None:
         raise InputError(f"?graph= must be an absolute IRI, got {graph!r}")
 
 
-def _exists(store: Store, graph: str | None) -> bool:
+def _exists(store: StoreBackend, graph: str | None) -> bool:
     """A named graph exists when the store lists it; the default graph when it has a triple."""
     if graph is None:
         return next(store.graph_quads(None), None) is not None
     return graph in store.graph_names()
 
 
-def _dump(store: Store, graph: str | None, fmt: ox.RdfFormat) -> bytes:
+def _dump(store: StoreBackend, graph: str | None, fmt: ox.RdfFormat) -> bytes:
     """One stored graph serialised by Oxigraph (in the worker thread)."""
     out = io.BytesIO()
     if graph is None:
@@ -150,7 +150,7 @@ def _triples(uploads: Sequence[Upload], base: str | None) -> list[ox.Triple]:
 
 def _write(
     request: Request,
-    store: Store,
+    store: StoreBackend,
     settings: Settings,
     graph: str | None,
     triples: list[ox.Triple] | None,
@@ -189,7 +189,7 @@ async def post_graph(
     if "graph" not in params and "default" not in params:
         digest = hashlib.sha256(b"".join(body for body, _ in uploads)).hexdigest()[:16]
         new = graph_iri(settings.base_iri, "upload-" + digest)
-        write = writes.Write(who, _operation("POST", new))
+        write = writes.write_for(request, who, _operation("POST", new))
         triples = _triples(uploads, new)
         await anyio.to_thread.run_sync(_write(request, store, settings, new, triples, write))
         return Response(status_code=201, headers={"Location": new})
@@ -198,7 +198,7 @@ async def post_graph(
 
 async def _write_graph(
     request: Request,
-    store: Store,
+    store: StoreBackend,
     settings: Settings,
     who: str,
     method: str,
@@ -208,7 +208,7 @@ async def _write_graph(
     graph = _target(request)
     triples = _triples(uploads, graph)
     existed = _exists(store, graph)
-    write = writes.Write(who, _operation(method, graph))
+    write = writes.write_for(request, who, _operation(method, graph))
     await anyio.to_thread.run_sync(_write(request, store, settings, graph, triples, write))
     return Response(status_code=204 if existed else 201)
 
@@ -221,6 +221,6 @@ async def delete_graph(
     graph = _target(request)
     if graph is not None and not _exists(store, graph):
         raise NotFound(f"no graph <{graph}> in the store")
-    write = writes.Write(who, _operation("DELETE", graph))
+    write = writes.write_for(request, who, _operation("DELETE", graph))
     await anyio.to_thread.run_sync(_write(request, store, settings, graph, None, write))
     return Response(status_code=204)

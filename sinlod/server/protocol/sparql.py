@@ -33,7 +33,7 @@ from sinlod.server.protocol.execute import Answer, QueryRequest, run_query
 from sinlod.server.protocol.query_policy import check_nesting, check_remote
 from sinlod.server.protocol.sparql_scan import add_using
 from sinlod.sparql_text import may_contain, tokens
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -81,7 +81,9 @@ async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep) 
     )
 
 
-async def _form(request: Request, store: Store, settings: SettingsDep, form: FormData) -> Response:
+async def _form(
+    request: Request, store: StoreBackend, settings: SettingsDep, form: FormData
+) -> Response:
     _single(form, "query")
     _single(form, "update")
     query, update = form.get("query"), form.get("update")
@@ -156,7 +158,7 @@ def utf8_body(body: bytes, content_type: str) -> str:
 
 
 async def _answer(
-    store: Store, settings: SettingsDep, request: Request, query: QueryRequest
+    store: StoreBackend, settings: SettingsDep, request: Request, query: QueryRequest
 ) -> Response:
     reply = await answer_query(
         store, settings, request.app.state.query_cache, request.method, request.headers, query
@@ -175,7 +177,7 @@ class Reply:
 
 
 async def answer_query(
-    store: Store,
+    store: StoreBackend,
     settings: Settings,
     cache: QueryCache[Answer],
     method: str,
@@ -205,7 +207,7 @@ async def answer_query(
 
 async def _cached_answer(
     cache: QueryCache[Answer],
-    store: Store,
+    store: StoreBackend,
     settings: Settings,
     query: QueryRequest,
     key: tuple[object, ...] | None,
@@ -255,7 +257,7 @@ def _cache_key(query: QueryRequest) -> tuple[object, ...] | None:
 
 async def _update(
     request: Request,
-    store: Store,
+    store: StoreBackend,
     settings: SettingsDep,
     text: str,
     params: QueryParams | FormData,
@@ -267,7 +269,7 @@ async def _update(
     )
     # After add_using: what runs is what was checked, USING clauses included.
     text = check_remote(text, settings.service_allowlist, _endpoint(request), update=True)
-    write = writes.Write(who, "SPARQL Update (POST /sparql)")
+    write = writes.write_for(request, who, "SPARQL Update (POST /sparql)")
     base = _endpoint(request)
     try:
         await anyio.to_thread.run_sync(

@@ -9,6 +9,7 @@ the validation report, as JSON in a problem document or as the SHACL report in T
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -17,9 +18,11 @@ from fastapi.responses import JSONResponse, Response
 from sinlod import changes
 from sinlod.changes import GraphName, Write, update_scope
 from sinlod.config import Settings
+from sinlod.minting import check_dataset
 from sinlod.server.http.negotiation import Format, negotiate
 from sinlod.server.http.problems import PROBLEM_JSON, HttpProblem, problem
-from sinlod.store import Release, Store
+from sinlod.store import Release
+from sinlod.store.backend import StoreBackend
 from sinlod.validate import Report
 
 __all__ = [
@@ -30,7 +33,25 @@ __all__ = [
     "replace_graph",
     "sparql_update",
     "update_scope",
+    "write_for",
 ]
+
+
+#: The request header whose value says why a write is made (``--message`` on the command line).
+MESSAGE_HEADER = "Sinlod-Message"
+#: The request header naming the dataset a write is for: a graph of another dataset is then
+#: refused with 409 (``--dataset`` on the command line; issue 11).
+DATASET_HEADER = "Sinlod-Dataset"
+
+
+def write_for(request: Request, who: str, operation: str) -> Write:
+    """The write a request makes: its token's name, the operation, and its ``Sinlod-Message``
+    header, percent-decoded as UTF-8 (header values are Latin-1 on the wire, so a message in
+    another script is sent percent-encoded: ``Sinlod-Message: Stra%C3%9Fe%20fixed``)."""
+    raw = request.headers.get(MESSAGE_HEADER)
+    message = unquote(raw, errors="replace").strip() if raw else None
+    dataset = request.headers.get(DATASET_HEADER)
+    return Write(who, operation, message or None, check_dataset(dataset) if dataset else None)
 
 
 class ShapesViolated(HttpProblem):
@@ -67,28 +88,36 @@ def _answered(write: Callable[[], Release | None]) -> Release | None:
 
 
 def sparql_update(
-    store: Store, settings: Settings, text: str, write: Write, *, base_iri: str | None = None
+    store: StoreBackend, settings: Settings, text: str, write: Write, *, base_iri: str | None = None
 ) -> Release | None:
     """``changes.sparql_update``, a refusal as 422. Runs in a worker thread."""
     return _answered(lambda: changes.sparql_update(store, settings, text, write, base_iri=base_iri))
 
 
 def replace_graph(
-    store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
+    store: StoreBackend,
+    settings: Settings,
+    graph: GraphName,
+    triples: list[ox.Triple],
+    write: Write,
 ) -> Release | None:
     """Graph Store PUT (``changes.replace_graph``), a refusal as 422."""
     return _answered(lambda: changes.replace_graph(store, settings, graph, triples, write))
 
 
 def delete_graph(
-    store: Store, settings: Settings, graph: GraphName, write: Write
+    store: StoreBackend, settings: Settings, graph: GraphName, write: Write
 ) -> Release | None:
     """Graph Store DELETE (``changes.delete_graph``), a refusal as 422."""
     return _answered(lambda: changes.delete_graph(store, settings, graph, write))
 
 
 def extend_graph(
-    store: Store, settings: Settings, graph: GraphName, triples: list[ox.Triple], write: Write
+    store: StoreBackend,
+    settings: Settings,
+    graph: GraphName,
+    triples: list[ox.Triple],
+    write: Write,
 ) -> Release | None:
     """Graph Store POST (``changes.extend_graph``), a refusal as 422."""
     return _answered(lambda: changes.extend_graph(store, settings, graph, triples, write))
