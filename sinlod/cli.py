@@ -289,10 +289,9 @@ def validate_command(
       sinlod validate --format sarif data/records > validation.sarif
       sinlod validate --context var/store new-projects.csv
     """
+    from sinlod.scaffold import folder_sources
     from sinlod.validate import validate
     from sinlod.validate.render import summary
-
-    from sinlod.scaffold import folder_sources
 
     paths, source, folder_config = folder_sources(sources, source)
     settings = settings_from(ctx, folder_config, validation_engine=engine)
@@ -792,7 +791,6 @@ def publish_command(
       sinlod publish extra/projects.nt --force
     """
     from sinlod.publish import publish
-
     from sinlod.scaffold import folder_sources
 
     paths, source, folder_config = folder_sources(sources, source)

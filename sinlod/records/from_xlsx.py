@@ -35,12 +35,20 @@ def _open(path: Path, display_name: str) -> Any:
 
 
 def sheet_names(path: Path, display_name: str) -> list[str]:
-    """The workbook's sheet names, in workbook order."""
+    """The workbook's visible sheet names, in workbook order.
+
+    A hidden sheet is not a table: workbooks keep the lists behind their drop-downs there
+    (``sinlod init`` writes its templates' lists to a hidden ``_lists`` sheet).
+    """
     book = _open(path, display_name)
     try:
-        return list(book.sheetnames)
+        return _visible(book)
     finally:
         book.close()
+
+
+def _visible(book: Any) -> list[str]:
+    return [name for name in book.sheetnames if book[name].sheet_state == "visible"]
 
 
 def check_sheets_not_empty(
@@ -76,7 +84,7 @@ def read_xlsx(path: Path, display_name: str, *, sheet: str | None = None) -> Ite
     """Yield the records of one sheet, or of every sheet in order. See ``read_records``."""
     book = _open(path, display_name)
     try:
-        names = list(book.sheetnames)
+        names = _visible(book) if sheet is None else list(book.sheetnames)
         if sheet is not None and sheet not in names:
             raise InputError(
                 f'{display_name}: no sheet "{sheet}"; the workbook has: {", ".join(names)}'
