@@ -686,6 +686,10 @@ class Store:
         return self._versions.pages(release_id)
 
     def versions(self, release_id: str, page: int) -> list[ThingVersion]:
+    def version_count(self, release_id: str, page: int) -> int:
+        """How many versions page ``page`` of release ``release_id`` holds."""
+        return self._versions.size(release_id, page)
+
         """The things release ``release_id`` created, updated or deleted, page ``page`` (from 1)
         of ``version_pages``, with each thing's state after the release."""
         return self._versions.read(release_id, page)

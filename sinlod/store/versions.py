@@ -255,21 +255,39 @@ class VersionFiles:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._memory: dict[str, list[bytes]] = {}
+        #: Pages per release and versions per page, once counted: a published release's files
+        #: never change (and one without files never gets any), so they are remembered.
+        self._pages: dict[str, int] = {}
+        self._sizes: dict[tuple[str, int], int] = {}
 
     def pages(self, release_id: str) -> int:
-        """How many files release ``release_id`` has; 0 when it has no versions recorded."""
+        """How many files release ``release_id`` has; 0 when it has no versions recorded.
+        Ask only about releases of a published log (a release being built is not counted)."""
         if self.root is None:
             return len(self._memory.get(release_id, ()))
+        known = self._pages.get(release_id)
+        if known is not None:
+            return known
         folder = self.root / release_id
-        if "/" in release_id or release_id.startswith(".") or not folder.is_dir():
-            return 0
-        return sum(1 for p in folder.iterdir() if p.suffix == ".nq" and p.stem.isdigit())
+        count = 0
+        if "/" not in release_id and not release_id.startswith(".") and folder.is_dir():
+            count = sum(1 for p in folder.iterdir() if p.suffix == ".nq" and p.stem.isdigit())
+        self._pages[release_id] = count
+        return count
 
     def read(self, release_id: str, page: int) -> list[ThingVersion]:
         """The versions in file ``page`` (1-based) of ``release_id``."""
         if self.root is None:
-            return decode(self._memory[release_id][page - 1])
-        return decode((self.root / release_id / f"{page}.nq").read_bytes())
+            found = decode(self._memory[release_id][page - 1])
+        else:
+            found = decode((self.root / release_id / f"{page}.nq").read_bytes())
+        self._sizes[(release_id, page)] = len(found)
+        return found
+
+    def size(self, release_id: str, page: int) -> int:
+        """How many versions file ``page`` of ``release_id`` holds."""
+        known = self._sizes.get((release_id, page))
+        return known if known is not None else len(self.read(release_id, page))
 
     def prepare(self, release_id: str, parts: Sequence[bytes]) -> None:
         """Write the files of a release being built (invisible under their final name until
