@@ -19,6 +19,7 @@ quads), printed three ways besides the summary:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,15 @@ import pyoxigraph as ox
 
 from sinlod.change_summary import ChangeSummary, summarise_stores
 from sinlod.errors import InputError
-from sinlod.store import FileInfo, Release, ReleaseInfo, ReleaseNotKept, Store, release_iri
+from sinlod.store import (
+    FileInfo,
+    Release,
+    ReleaseInfo,
+    ReleaseNotKept,
+    current_fingerprints,
+    release_iri,
+)
+from sinlod.store.backend import StoreBackend
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class ReleaseDiff:
         return {"from": self.old, "to": self.new, **self.summary.to_json()}
 
 
-def default_pair(store: Store) -> tuple[str, str]:
+def default_pair(store: StoreBackend) -> tuple[str, str]:
     """The previous kept release and the current one: what ``sinlod diff`` compares by default.
 
     Raises ``ReleaseNotKept`` when fewer than two releases can be read.
@@ -57,7 +66,9 @@ def default_pair(store: Store) -> tuple[str, str]:
     return kept[-2], kept[-1]
 
 
-def diff_releases(store: Store, old: str | None = None, new: str | None = None) -> ReleaseDiff:
+def diff_releases(
+    store: StoreBackend, old: str | None = None, new: str | None = None
+) -> ReleaseDiff:
     """The difference between two kept releases (ids or unique prefixes). Without ``old``: the
     release before the current one; without ``new``: the current one.
 
@@ -121,10 +132,14 @@ class Rollback:
 
 
 def rollback(
-    store: Store, release_id: str, *, agent: str | None = None, message: str | None = None
+    store: StoreBackend, release_id: str, *, agent: str | None = None, message: str | None = None
 ) -> Rollback:
     """Publish the data of a kept release again as a new release (``Store.rollback``), recorded
     with ``agent`` (default: the user), ``message`` (why) and which release it went back to.
+
+    The release lists, for each graph it changes, the file that graph's data came from as of
+    that release, with its fingerprint: publishing those same files afterwards is then "nothing
+    changed", as it would have been then (``publish`` skips a source by fingerprint).
 
     Raises ``ReleaseNotKept`` for an unknown release or one whose data was pruned.
     """
@@ -134,8 +149,15 @@ def rollback(
         assert target.release_id is not None
         found = target.release_id
         summary = summarise_stores(store.oxigraph, target.oxigraph)
-    what = f"rollback to release {found}"
-    info = ReleaseInfo(agent=agent or default_agent(), comment=_why(message, what))
+    logged = store.releases()
+    ids = [r.id for r in logged]
+    then = logged[: ids.index(found) + 1] if found in ids else []
+    changed = {g.graph for g in summary.graphs if g.added or g.removed}
+    info = ReleaseInfo(
+        agent=agent or default_agent(),
+        files=_files_as_of(then, changed),
+        comment=_why(message, f"rollback to release {found}"),
+    )
     recorded = store.rollback(found, release=info) if summary else None
     return Rollback(found, recorded, summary)
 
@@ -150,7 +172,7 @@ class Restored:
 
 
 def restore(
-    store: Store, dump: Path, *, agent: str | None = None, message: str | None = None
+    store: StoreBackend, dump: Path, *, agent: str | None = None, message: str | None = None
 ) -> Restored:
     """Restore a whole-store dump (``Store.restore``); into published data the restore is a
     release of its own, with the dump file and its SHA-256, ``agent`` and ``message``."""
@@ -169,6 +191,19 @@ def restore(
     if before is not None and store.release_id != before:
         recorded = next((r for r in store.releases() if r.id == store.release_id), None)
     return Restored(count, recorded)
+
+
+def _files_as_of(releases: Sequence[Release], graphs: set[str | None]) -> list[FileInfo]:
+    """For each of ``graphs``, the file its data came from after ``releases`` (the last release
+    that published it with the fingerprint still valid then), if any."""
+    known = current_fingerprints(releases)
+    found: dict[str, FileInfo] = {}
+    for release in releases:
+        for f in release.files:
+            graph = f.graph
+            if graph in graphs and graph and f.fingerprint and known.get(graph) == f.fingerprint:
+                found[graph] = f
+    return [found[g] for g in sorted(found)]
 
 
 def _why(message: str | None, what: str) -> str:

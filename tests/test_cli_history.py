@@ -128,6 +128,22 @@ def test_rollback_is_a_new_release_with_the_old_data(store: Path, two: tuple[str
     assert json.loads(current.stdout)["release"] is None
 
 
+def test_after_a_rollback_the_old_sources_are_unchanged(
+    tmp_path: Path, store: Path, two: tuple[str, str]
+) -> None:
+    """The rollback release names the file each graph came from then, with its fingerprint."""
+    assert run_cli(["rollback", two[0], "--store", str(store)]).exit_code == 0
+    [source] = Store.open(store, read_only=True).releases()[-1].files
+    assert (source.path, source.graph) == (str(tmp_path / "places.ttl"), GRAPH)
+    (tmp_path / "places.ttl").write_text(PLACE.replace("{label}", "Bruges"))
+    args = ["publish", str(tmp_path / "places.ttl"), "--store", str(store), "--no-ontology"]
+    again = run_cli(args)
+    assert again.exit_code == 0 and again.stdout.startswith("Nothing changed"), again.output
+    assert len(Store.open(store, read_only=True).releases()) == 3
+    (tmp_path / "places.ttl").write_text(PLACE.replace("{label}", "Brugge"))
+    assert run_cli(args).stdout.startswith("Published release")
+
+
 def test_query_and_dump_read_a_kept_release(
     tmp_path: Path, store: Path, two: tuple[str, str]
 ) -> None:
