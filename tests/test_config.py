@@ -48,7 +48,7 @@ def test_bad_values_name_the_setting(env: dict[str, str], message: str) -> None:
 def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "sinlod.toml"
     config.write_text("[sinlod]\nprot = 1\n")
-    known = "known settings: access_log, allowed_hosts, assets_dir, base_iri"
+    known = "known settings: access_log, allowed_hosts, assets_dir, backend, base_iri"
     with pytest.raises(InputError, match=f"unknown setting 'prot'; {known}"):
         Settings.load(config_file=config, env={})
 

@@ -32,16 +32,17 @@ from sinlod.server.http.urls import HostCheck, redirect_slashes_for_reads
 from sinlod.server.linked_data import catalog, pages, reconcile, releases, resources
 from sinlod.server.operations import metrics
 from sinlod.server.protocol import graph_store, query_route, sparql
-from sinlod.store import Release, Store
+from sinlod.store import Release
+from sinlod.store.backend import StoreBackend, open_backend
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings) -> StoreBackend:
     """The store the server reads; opened read-only unless writes are possible (a token is set),
-    so that ``sinlod publish`` can keep writing while the server runs."""
-    return Store.open(
-        settings.store_path,
+    so that ``sinlod publish`` can keep writing while the server runs. ``backend`` picks the
+    embedded store or a remote one (``sinlod.store.backend``)."""
+    return open_backend(
+        settings,
         read_only=not write_tokens(settings),
-        base_iri=settings.base_iri,
         memory_copy_max_quads=settings.memory_copy_max_quads,
     )
 
@@ -75,7 +76,7 @@ class _SinlodApp(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings, *, store: StoreBackend | None = None) -> FastAPI:
     """A FastAPI app serving ``settings.store_path`` (or ``store``, which the caller then owns).
 
     Raises ``StoreError`` at startup when the store cannot be opened.
@@ -142,12 +143,17 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 async def healthz(request: Request, store: StoreDep) -> JSONResponse:
     """Liveness and what is being served: the release id, when it was published, and the last
-    recorded release (who wrote what, how many triples) from the release log."""
+    recorded release (who wrote what, how many triples) from the release log.
+
+    503 with ``"status": "draining"`` once ``sinlod serve`` was told to stop with
+    ``drain_seconds`` set (``operations/balancer.py``): a load balancer's health check then takes
+    this server out while it still answers everything else."""
+    draining = bool(getattr(request.state, "draining", False))
     modified = store.last_modified
     log = await anyio.to_thread.run_sync(store.releases)  # the release log, beside the data
     last = log[-1] if log else None
     body: dict[str, Any] = {
-        "status": "ok",
+        "status": "draining" if draining else "ok",
         "release": store.release_id,
         "last_modified": modified.isoformat() if modified else None,
         "graphs": len(store.graph_names()),
@@ -155,7 +161,7 @@ async def healthz(request: Request, store: StoreDep) -> JSONResponse:
         "worker": os.getpid(),  # which process answered (several serve one port)
         "last_release": None if last is None else _release_summary(last),
     }
-    return JSONResponse(body)
+    return JSONResponse(body, status_code=503 if draining else 200)
 
 
 def _release_summary(release: Release) -> dict[str, Any]:

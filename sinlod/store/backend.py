@@ -30,6 +30,7 @@ from sinlod.errors import InputError
 if TYPE_CHECKING:
     from sinlod.config import Settings
     from sinlod.store.releases import Release, ReleaseInfo
+    from sinlod.store.search_index import SearchIndex
     from sinlod.store.stats import Stats
     from sinlod.store.writing import GraphContent, QueryResult
 
@@ -95,6 +96,10 @@ class StoreBackend(Protocol):
 
     def stats(self) -> Stats: ...
 
+    def search_index(self) -> SearchIndex:
+        """The published release's search and browse index (``sinlod.store.search_index``)."""
+        ...
+
     def dump(
         self,
         out: BinaryIO | Path,
@@ -111,7 +116,21 @@ class StoreBackend(Protocol):
         self, sparql: str, *, base_iri: str | None = None, release: ReleaseInfo | None = None
     ) -> None: ...
 
+    def restore(self, source: Path, *, release: ReleaseInfo | None = None) -> int: ...
+
+    def kept_releases(self) -> list[str]: ...
+
+    def at_release(self, release_id: str) -> StoreBackend: ...
+
+    def rollback(
+        self, release_id: str, *, release: ReleaseInfo | None = None
+    ) -> Release | None: ...
+
     def close(self) -> None: ...
+
+    def __enter__(self) -> StoreBackend: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def open_backend(
@@ -130,6 +149,7 @@ def open_backend(
             read_only=read_only,
             base_iri=settings.base_iri,
             memory_copy_max_quads=memory_copy_max_quads,
+            keep_releases=settings.keep_releases,
         )
     if settings.backend == "remote":
         from sinlod.store.remote import RemoteStore

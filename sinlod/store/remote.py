@@ -55,6 +55,7 @@ from sinlod.store.releases import (
     release_triples,
 )
 from sinlod.store.rewrite import scope_query
+from sinlod.store.search_index import IndexCache, SearchIndex
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.writing import (
     GraphContent,
@@ -123,6 +124,9 @@ class RemoteStore:
     Implements ``sinlod.store.backend.StoreBackend``.
     """
 
+    #: Queries are answered over HTTP (the server never runs them on its event loop).
+    remote = True
+
     def __init__(
         self,
         query_url: str,
@@ -156,6 +160,7 @@ class RemoteStore:
         self._checked = float("-inf")
         self._cache: dict[str, _Cached] = {}
         self._fixed = False
+        self._search = IndexCache()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> RemoteStore:
@@ -495,6 +500,13 @@ class RemoteStore:
                     copy.extend(self.graph_quads(g))
                 cached.data = copy
             return cached.data
+
+    def search_index(self) -> SearchIndex:
+        """The published release's search and browse index, built in this process from its data
+        (``oxigraph``) once per release: a remote store has no snapshot directory to keep one."""
+        return self._search.get(
+            self.release_id, lambda: SearchIndex.build(self.oxigraph, self.base_iri)
+        )
 
     def dump_default_graph(self, out: BinaryIO, format: ox.RdfFormat) -> None:
         ox.serialize((q.triple for q in self.graph_quads(None)), out, format)

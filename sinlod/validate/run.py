@@ -45,7 +45,7 @@ from sinlod.validate.terms import focus_nt, to_nt
 if TYPE_CHECKING:
     from sinlod.convert import Conversion
     from sinlod.convert import SourceOptions as Options
-    from sinlod.store import Store as SinlodStore
+    from sinlod.store.backend import StoreBackend as SinlodStore
 
 Progress = Callable[[str], None]
 

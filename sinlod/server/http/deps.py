@@ -15,7 +15,7 @@ from fastapi import Depends, Header, Request
 from sinlod.config import Settings
 from sinlod.errors import InputError
 from sinlod.server.http.problems import Forbidden, Unauthorized
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 
 async def get_settings(request: Request) -> Settings:
@@ -23,13 +23,13 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> StoreBackend:
     """The app's store, refreshed so that a release published by another process is seen.
 
     ``async`` on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, a thread hop
     per request (about 100 µs each, bench/RESULTS.md); ``refresh`` is one ``stat`` call.
     """
-    store: Store = request.app.state.store
+    store: StoreBackend = request.app.state.store
     store.refresh()
     return store
 
@@ -77,6 +77,6 @@ def writes_enabled(settings: Settings) -> bool:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[Store, Depends(get_store)]
+StoreDep = Annotated[StoreBackend, Depends(get_store)]
 #: The name of the token a write was made with (``default`` for ``update_token``).
 RequireToken = Annotated[str, Depends(require_token)]

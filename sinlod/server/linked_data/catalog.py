@@ -45,7 +45,7 @@ from sinlod.server.http.problems import NotFound
 from sinlod.server.http.templating import environment
 from sinlod.server.http.urls import server_root
 from sinlod.server.protocol.execute import OUTPUT_PREFIXES, used_prefixes
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 from sinlod.store.graphs import graphs_prefix
 
 router = APIRouter(tags=["Dataset descriptions"])
@@ -57,14 +57,18 @@ TURTLE_ALL = "latest.ttl"
 #: Dump directories kept: the current release and the one before (a download may still run).
 KEEP_RELEASES = 2
 
-Describe = Callable[[ox.Store, Settings, Urls, Store], list[ox.Triple]]
+Describe = Callable[[ox.Store, Settings, Urls, StoreBackend], list[ox.Triple]]
 
 
-def _void(snapshot: ox.Store, settings: Settings, urls: Urls, store: Store) -> list[ox.Triple]:
+def _void(
+    snapshot: ox.Store, settings: Settings, urls: Urls, store: StoreBackend
+) -> list[ox.Triple]:
     return void_triples(snapshot, settings, urls)
 
 
-def _catalog(snapshot: ox.Store, settings: Settings, urls: Urls, store: Store) -> list[ox.Triple]:
+def _catalog(
+    snapshot: ox.Store, settings: Settings, urls: Urls, store: StoreBackend
+) -> list[ox.Triple]:
     log = store.releases()  # beside the data: read here, linked from the dataset
     return catalog_triples(snapshot, settings, urls, store.last_modified, log[-1] if log else None)
 
@@ -107,7 +111,9 @@ def document_format(request: Request, available: tuple[Format, ...]) -> Format:
     return negotiate(accept, [f for f in available if f != HTML_FORMAT])
 
 
-async def _description(request: Request, store: Store, settings: Settings, kind: str) -> Response:
+async def _description(
+    request: Request, store: StoreBackend, settings: Settings, kind: str
+) -> Response:
     fmt = document_format(request, DOCUMENT_FORMATS)
     root = server_root(request, settings)
     release = store.release_id
@@ -123,7 +129,7 @@ async def _description(request: Request, store: Store, settings: Settings, kind:
 
 
 async def _triples(
-    request: Request, store: Store, settings: Settings, kind: str, root: str
+    request: Request, store: StoreBackend, settings: Settings, kind: str, root: str
 ) -> list[ox.Triple]:
     """The description, computed once per release and public URL."""
     cache: QueryCache[list[ox.Triple]] = request.app.state.descriptions
@@ -193,7 +199,7 @@ class DumpFile:
         }
 
 
-def dump_files(store: Store, settings: Settings) -> list[DumpFile]:
+def dump_files(store: StoreBackend, settings: Settings) -> list[DumpFile]:
     """What ``/dumps/`` offers for the current release: everything, and each sinlod graph."""
     files = [
         DumpFile(
@@ -265,7 +271,7 @@ class Dumper:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_store(cls, store: Store) -> Dumper:
+    def for_store(cls, store: StoreBackend) -> Dumper:
         """Under the store directory (``cache/dumps``); a private temporary one for a store in
         memory or a directory this process may not write."""
         return cls(None if store.path is None else store.path / "cache" / "dumps")
@@ -281,7 +287,7 @@ class Dumper:
             self._temporary = Path(tempfile.mkdtemp(prefix="sinlod-dumps-"))
         return self._temporary
 
-    def file(self, store: Store, wanted: DumpFile) -> Path:
+    def file(self, store: StoreBackend, wanted: DumpFile) -> Path:
         release = store.release_id or "empty"
         with self._lock:
             directory = self._root() / release
@@ -306,7 +312,7 @@ class Dumper:
             self._temporary = None
 
 
-def _write(store: Store, wanted: DumpFile, path: Path) -> None:
+def _write(store: StoreBackend, wanted: DumpFile, path: Path) -> None:
     if wanted.name == NQUADS_GZ:
         store.dump(path, format=ox.RdfFormat.N_QUADS)
     elif wanted.graph is not None:
@@ -315,7 +321,7 @@ def _write(store: Store, wanted: DumpFile, path: Path) -> None:
         _write_union(store, path)
 
 
-def _write_union(store: Store, path: Path) -> None:
+def _write_union(store: StoreBackend, path: Path) -> None:
     """All triples of all graphs as one Turtle file (a triple in two graphs is written twice,
     which parses to the same graph)."""
     tmp = path.with_name(f".{path.name}.tmp")

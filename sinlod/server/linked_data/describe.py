@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 MAX_INCOMING = 1000
 
@@ -70,13 +70,13 @@ class Description:
         return bytes(ox.serialize(quads, format=fmt, prefixes=prefixes) or b"")
 
 
-def exists(store: Store, iri: str) -> bool:
+def exists(store: StoreBackend, iri: str) -> bool:
     """True when the store says anything about ``iri`` (it is the subject of a triple)."""
     # Every graph, whatever the endpoint's default graph is (setting union_default_graph).
     return bool(store.query(f"ASK {{ <{_checked(iri)}> ?p ?o }}", union_default_graph=True))
 
 
-def describe(store: Store, iri: str) -> Description:
+def describe(store: StoreBackend, iri: str) -> Description:
     """The description of ``iri`` (see the module docstring); empty if nothing is known.
 
     Two queries, the resource's neighbourhood and then the labels and types of the IRIs in it,
@@ -98,7 +98,7 @@ def describe(store: Store, iri: str) -> Description:
     return Description(iri, b"".join(lines))
 
 
-def _construct(store: Store, query: str) -> bytes:
+def _construct(store: StoreBackend, query: str) -> bytes:
     results = store.query(query, union_default_graph=True)  # all graphs, in either mode
     assert isinstance(results, ox.QueryTriples)
     nt = bytes(results.serialize(format=ox.RdfFormat.N_TRIPLES) or b"")

@@ -38,7 +38,7 @@ from sinlod.linking.tables import load_tables
 from sinlod.server.http.deps import SettingsDep, StoreDep
 from sinlod.server.http.problems import NotFound
 from sinlod.server.http.urls import local_url, server_root
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 router = APIRouter(tags=["reconciliation"])
 
@@ -50,7 +50,7 @@ PREVIEW_WIDTH = 400
 PREVIEW_HEIGHT = 160
 
 
-def reconciler_for(holder: Any, store: Store, settings: Settings) -> Reconciler:
+def reconciler_for(holder: Any, store: StoreBackend, settings: Settings) -> Reconciler:
     """The reconciler of the store's current release, kept on ``holder`` (the app's state).
     Call it in a worker thread: the first call of a release queries the store."""
     with _lock:
@@ -63,7 +63,7 @@ def reconciler_for(holder: Any, store: Store, settings: Settings) -> Reconciler:
         return built
 
 
-async def _reconciler(request: Request, store: Store, settings: Settings) -> Reconciler:
+async def _reconciler(request: Request, store: StoreBackend, settings: Settings) -> Reconciler:
     return await anyio.to_thread.run_sync(
         lambda: reconciler_for(request.app.state, store, settings)
     )
@@ -104,7 +104,9 @@ def manifest(request: Request, settings: Settings, reconciler: Reconciler) -> di
     }
 
 
-async def _batch(request: Request, store: Store, settings: Settings, raw: Any) -> dict[str, Any]:
+async def _batch(
+    request: Request, store: StoreBackend, settings: Settings, raw: Any
+) -> dict[str, Any]:
     batch = parse_batch(raw)
     reconciler = await _reconciler(request, store, settings)
     return await anyio.to_thread.run_sync(lambda: reconciler.reconcile_batch(batch))

@@ -30,7 +30,8 @@ from sinlod.server.http.problems import NotFound
 from sinlod.server.http.templating import render
 from sinlod.server.linked_data.catalog import NQUADS_GZ, document_format
 from sinlod.server.protocol.execute import used_prefixes
-from sinlod.store import Release, Store, release_triples
+from sinlod.store import Release, release_triples
+from sinlod.store.backend import StoreBackend
 
 router = APIRouter(tags=["Release log"])
 
@@ -91,14 +92,14 @@ async def release_iri(release_id: str) -> Response:
     return Response(status_code=303, headers={"Location": location})
 
 
-def _find(store: Store, release_id: str) -> Release:
+def _find(store: StoreBackend, release_id: str) -> Release:
     for found in store.releases():
         if found.id == release_id:
             return found
     raise NotFound(f"no release {release_id!r} in the release log; see /releases for the list")
 
 
-def _validators(request: Request, store: Store, fmt: Format) -> tuple[dict[str, str], bool]:
+def _validators(request: Request, store: StoreBackend, fmt: Format) -> tuple[dict[str, str], bool]:
     """ETag per published release (the log changes with it), path and format; fresh or not."""
     etag = etag_for(store.release_id, request.url.path, fmt.name)
     headers = {**validators(etag, store.last_modified), "Vary": "Accept"}
@@ -109,7 +110,7 @@ def _links(request: Request) -> list[tuple[str, str]]:
     return [(f.name, f"{request.url.path}?format={f.name}") for f in FORMATS[1:]]
 
 
-def _rdf(store: Store, release_id: str | None, fmt: Format) -> bytes:
+def _rdf(store: StoreBackend, release_id: str | None, fmt: Format) -> bytes:
     assert isinstance(fmt.oxigraph, ox.RdfFormat)
     triples = release_triples(store.release_log(), store.base_iri, release_id)
     nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""

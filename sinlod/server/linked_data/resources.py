@@ -35,7 +35,8 @@ from sinlod.server.http.problems import NotAcceptable, NotFound
 from sinlod.server.http.urls import alternate_url, iri_for_path, server_root
 from sinlod.server.linked_data import describe, pages
 from sinlod.server.protocol.execute import used_prefixes
-from sinlod.store import Store, ontology_graph, vocabularies_prefix
+from sinlod.store import ontology_graph, vocabularies_prefix
+from sinlod.store.backend import StoreBackend
 
 router = APIRouter(tags=["Linked Data"])
 
@@ -91,11 +92,11 @@ async def ontology(request: Request, store: StoreDep, settings: SettingsDep) -> 
     return response
 
 
-def _graph_quads(store: Store, graph: str) -> list[ox.Quad]:
+def _graph_quads(store: StoreBackend, graph: str) -> list[ox.Quad]:
     return list(store.graph_quads(graph))
 
 
-def _vocabulary_quads(store: Store, prefix: str) -> list[ox.Quad]:
+def _vocabulary_quads(store: StoreBackend, prefix: str) -> list[ox.Quad]:
     out: list[ox.Quad] = []
     for g in store.graph_names():
         if g.startswith(prefix):
@@ -128,7 +129,7 @@ def _split_extension(segment: str) -> tuple[str, str | None]:
 
 
 async def _serve(
-    request: Request, store: Store, settings: Settings, iri: str, path: str, ext: str | None
+    request: Request, store: StoreBackend, settings: Settings, iri: str, path: str, ext: str | None
 ) -> Response:
     """The description of ``iri`` in the chosen format, with caching and alternate headers."""
     if not await anyio.to_thread.run_sync(lambda: _exists(store, iri)):
@@ -154,7 +155,7 @@ async def _serve(
     return response
 
 
-def _exists(store: Store, iri: str) -> bool:
+def _exists(store: StoreBackend, iri: str) -> bool:
     try:
         return describe.exists(store, iri)
     except ValueError:

@@ -68,9 +68,10 @@ from sinlod.server.http.negotiation import (
 from sinlod.server.http.problems import MemoryLimit, QueryTimeout, ResultTooLarge
 from sinlod.server.operations import watchdog
 from sinlod.sparql_text import Token, tokens
+from sinlod.store.remote import RemoteQueryTimeout
 
 if TYPE_CHECKING:
-    from sinlod.store import Store
+    from sinlod.store.backend import StoreBackend
 
 #: Prefixes written into Turtle/TriG output of CONSTRUCT and DESCRIBE, for readability.
 OUTPUT_PREFIXES = {
@@ -157,7 +158,7 @@ def choose(request: QueryRequest, available: Sequence[Format]) -> Format:
     return negotiate(request.accept, available)
 
 
-def _store_query(store: Store, request: QueryRequest) -> Any:
+def _store_query(store: StoreBackend, request: QueryRequest) -> Any:
     return store.query(
         request.query,
         default_graph=list(request.default_graphs) or None,
@@ -194,7 +195,7 @@ def used_prefixes(ntriples: bytes) -> dict[str, str]:
     return {k: ns for k, ns in OUTPUT_PREFIXES.items() if b"<" + ns.encode() in ntriples}
 
 
-def _evaluate(store: Store, request: QueryRequest, sink: _Sink) -> Answer:
+def _evaluate(store: StoreBackend, request: QueryRequest, sink: _Sink) -> Answer:
     """Evaluate and serialise in the calling (worker) thread.
 
     pyoxigraph's result objects are bound to the thread that made them and must be dropped there;
@@ -388,7 +389,7 @@ async def _in_thread(
 
 
 async def run_query(
-    store: Store,
+    store: StoreBackend,
     request: QueryRequest,
     *,
     timeout: float,
@@ -402,7 +403,11 @@ async def run_query(
     ``MemoryLimit``; after the last two the worker is retired (``watchdog.retire``).
     """
     deadline = time.monotonic() + timeout
-    if not request.default_graphs and not request.named_graphs and streams(request.query):
+    # A remote store (``RemoteStore.remote``) answers over HTTP: never on the event loop, and
+    # nothing of it keeps running in this process after its deadline.
+    remote = bool(getattr(store, "remote", False))
+    inline = not remote and not request.default_graphs and not request.named_graphs
+    if inline and streams(request.query):
         sink = _Sink(max_results, min(deadline, time.monotonic() + INLINE_BUDGET))
         try:
             return _evaluate(store, request, sink)
@@ -421,8 +426,11 @@ async def run_query(
             raise _limits_error("size", max_results, timeout) from None
         outcome = None  # the deadline, seen by the sink
     sink.cancelled = True  # an evaluation that is abandoned stops at its next write
+    if isinstance(outcome, RemoteQueryTimeout):
+        outcome = None
     if outcome is None:
-        watchdog.retire(f"a query ran past the {timeout:g} s time limit")
+        if not remote:
+            watchdog.retire(f"a query ran past the {timeout:g} s time limit")
         raise _limits_error("timeout", max_results, timeout)
     if isinstance(outcome, MemoryError):
         megabytes = memory_limit // 1_000_000

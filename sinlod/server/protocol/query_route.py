@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sinlod.errors import QueryError
 from sinlod.server.protocol import sparql
 from sinlod.server.protocol.execute import QueryRequest
-from sinlod.store import Store
+from sinlod.store.backend import StoreBackend
 
 Params = list[tuple[str, str]]
 
@@ -136,7 +136,7 @@ async def _answer(
     scope: Scope, headers: dict[str, str], params: Params, query: str
 ) -> sparql.Reply:
     state = scope["app"].state
-    store: Store = state.store
+    store: StoreBackend = state.store
     store.refresh()
     request = QueryRequest(
         query=query,
