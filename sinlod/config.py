@@ -36,6 +36,11 @@ class Settings:
         DEFAULT_BASE, "Base IRI of minted identifiers ({base}id/{type}/{key})."
     )
     store_path: Path = _setting(Path("var/store"), "Directory of the Oxigraph store on disk.")
+    keep_releases: int = _setting(
+        3,
+        "Past releases whose data the store keeps besides the current one, for sinlod diff,"
+        " rollback and --release (older ones are pruned; the release log keeps every release).",
+    )
     backend: str = _setting(
         "embedded",
         "Where the published data lives: embedded (pyoxigraph at store_path) or remote (a SPARQL"
@@ -59,6 +64,11 @@ class Settings:
     )
     remote_token: str | None = _setting(
         None, "Bearer token sent to the remote store (instead of remote_user)."
+    )
+    remote_namespace: str | None = _setting(
+        None,
+        "Prefix of the graph names sinlod keeps on the remote store (unset: {base}store/); sinlod"
+        " stores with different prefixes can share one server.",
     )
     remote_refresh_interval: float = _setting(
         1.0,

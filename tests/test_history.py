@@ -284,3 +284,25 @@ def test_a_past_release_reads_as_it_was(store: Store, tmp_path: Path) -> None:
         assert not view.refresh()  # a view of a past release never moves on
         assert view.release_id == ids[0]
     store.replace_graphs({G: []})  # the view is closed: pruning may go on as usual
+
+
+def test_keep_releases_sets_how_many_past_releases_can_be_read(tmp_path: Path) -> None:
+    import dataclasses
+
+    from sinlod.config import Settings
+    from sinlod.store.backend import open_backend
+
+    settings = dataclasses.replace(
+        Settings.load(env={}, store_path=tmp_path / "store"), keep_releases=6
+    )
+    with open_backend(settings, read_only=False) as store:
+        ids = [store.replace_graphs({G: triples(n + 1)}).id for n in range(8)]
+        assert store.kept_releases() == ids[1:]  # six past releases and the current one
+        rollback(store, ids[1])  # far back, still kept
+        assert quads(store) == {
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(G)) for t in triples(2)
+        }
+    few = Store.open(tmp_path / "store", keep_releases=0)
+    few.replace_graphs({G: triples(1)})
+    assert few.kept_releases() == [few.release_id]
+    assert len(few.releases()) == 10  # the log keeps every release

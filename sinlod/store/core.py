@@ -54,13 +54,13 @@ from sinlod.sparql_text import declares_dataset
 from sinlod.store import search_index
 from sinlod.store.graphs import releases_graph
 from sinlod.store.history import ReleaseNotKept, differing_graphs, resolve_release
-from sinlod.store.layout import FORMAT_VERSION, StoreDirectory
+from sinlod.store.layout import FORMAT_VERSION, KEEP_SNAPSHOTS, StoreDirectory
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     ReleaseLog,
 )
-from sinlod.store.search_index import SearchIndex, index_path
+from sinlod.store.search_index import IndexCache, SearchIndex, index_path
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.versions import ThingVersion, VersionFiles, encode, thing_versions
 from sinlod.store.writing import (
@@ -119,11 +119,12 @@ class Store:
         self._copy_done = threading.Condition(self._lock)
         #: The release log of the published snapshot, read when first asked for.
         self._log: ReleaseLog | None = ReleaseLog(b"", base_iri) if directory is None else None
-        #: The search index of the release it names (``search_index``), opened when first asked for.
-        self._search: tuple[str | None, SearchIndex] | None = None
-        self._search_lock = threading.Lock()
+        #: The search index of the published release, opened when first asked for.
+        self._search = IndexCache()
         #: A view of one past release (``at_release``): never moves to a newer snapshot.
         self._fixed = False
+        #: Past snapshots a write keeps besides the current one (the rest are pruned).
+        self._keep = KEEP_SNAPSHOTS
         #: What each release did to each thing, for the change feed (``versions.py``).
         self._versions = VersionFiles(None if directory is None else directory.root / "versions")
 
@@ -138,8 +139,12 @@ class Store:
         base_iri: str = DEFAULT_BASE,
         lock_timeout: float = 60.0,
         memory_copy_max_quads: int = 0,
+        keep_releases: int = KEEP_SNAPSHOTS,
     ) -> Store:
         """Open the store directory at ``path``, creating it unless ``read_only``.
+
+        A write keeps the data of ``keep_releases`` past releases besides the current one (for
+        ``at_release`` and ``rollback``) and prunes older snapshots.
 
         A read-only open of a path with no store yet gives an empty store that ``refresh()``
         fills once something is published there. With ``memory_copy_max_quads`` > 0, reads are
@@ -159,6 +164,7 @@ class Store:
             lock_timeout=lock_timeout,
             memory_copy_max_quads=memory_copy_max_quads,
         )
+        store._keep = max(0, keep_releases)
         if exists:
             store._load_current()
             if not read_only and directory.format_version() < FORMAT_VERSION:
@@ -428,26 +434,23 @@ class Store:
         its publish wrote into the snapshot, opened read-only. A release written without one (by
         an older sinlod) or a store in memory gets one built for this process, with a warning
         for the first: a writable open of the store (any ``sinlod`` write) keeps one for good."""
-        with self._search_lock:
-            with self._lock:
-                name, snapshot = self._name, self._reader()
-            cached = self._search
-            if cached is not None and cached[0] == name:
-                return cached[1]
-            index = None
+        with self._lock:
+            name, snapshot = self._name, self._reader()
+
+        def make() -> SearchIndex:
             if self._dir is not None and name is not None:
                 index = SearchIndex.open(index_path(self._dir.snapshot_path(name)))
-                if index is None:
-                    log.warning(
-                        "%s: release %s has no search index (written by an older sinlod); built"
-                        " one for this process. Open the store for writing once to keep one.",
-                        self._dir.root,
-                        name,
-                    )
-            if index is None:
-                index = SearchIndex.build(snapshot, self.base_iri)
-            self._search = (name, index)
-            return index
+                if index is not None:
+                    return index
+                log.warning(
+                    "%s: release %s has no search index (written by an older sinlod); built"
+                    " one for this process. Open the store for writing once to keep one.",
+                    self._dir.root,
+                    name,
+                )
+            return SearchIndex.build(snapshot, self.base_iri)
+
+        return self._search.get(name, make)
 
     def _keep_search_index(self) -> None:
         """Write the search index of the published release into its snapshot when it has none
@@ -686,13 +689,13 @@ class Store:
         return self._versions.pages(release_id)
 
     def versions(self, release_id: str, page: int) -> list[ThingVersion]:
-    def version_count(self, release_id: str, page: int) -> int:
-        """How many versions page ``page`` of release ``release_id`` holds."""
-        return self._versions.size(release_id, page)
-
         """The things release ``release_id`` created, updated or deleted, page ``page`` (from 1)
         of ``version_pages``, with each thing's state after the release."""
         return self._versions.read(release_id, page)
+
+    def version_count(self, release_id: str, page: int) -> int:
+        """How many versions page ``page`` of release ``release_id`` holds."""
+        return self._versions.size(release_id, page)
 
     def _recording(
         self,
@@ -787,7 +790,7 @@ class Store:
             with self._lock:
                 if self._name == name:
                     self._log = log  # already parsed as far as it was: no need to read the file
-            self._dir.prune()
+            self._dir.prune(self._keep)
             return recorded
 
     def _write_memory(
