@@ -10,6 +10,7 @@ import pytest
 
 from sinlod.history import diff_releases, render_nq, render_patch, restore, rollback
 from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
+from sinlod.store.backend import StoreBackend
 from sinlod.store.layout import KEEP_SNAPSHOTS
 
 BASE = "https://w3id.org/sinlod/"
@@ -27,7 +28,7 @@ def triples(n: int, version: str = "v1") -> list[ox.Triple]:
     return [ox.Triple(thing(i), P, ox.Literal(version)) for i in range(n)]
 
 
-def quads(store: Store) -> set[ox.Quad]:
+def quads(store: StoreBackend) -> set[ox.Quad]:
     return set(store.quads())
 
 
