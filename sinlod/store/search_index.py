@@ -43,7 +43,7 @@ import sqlite3
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -417,6 +417,25 @@ class SearchIndex:
         )
         by_id = {i: Thing(iri, json.loads(labels)) for i, iri, labels in rows}
         return [by_id[i] for i in ids]
+
+
+class IndexCache:
+    """The index of one release at a time, for a store object: ``get`` returns the index it
+    holds while the release is the same, else makes the new release's (under a lock, so that
+    concurrent requests build it once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[str | None, SearchIndex] | None = None
+
+    def get(self, release: str | None, make: Callable[[], SearchIndex]) -> SearchIndex:
+        with self._lock:
+            held = self._held
+            if held is not None and held[0] == release:
+                return held[1]
+            index = make()
+            self._held = (release, index)
+            return index
 
 
 def _remove(path: Path) -> None:

@@ -9,8 +9,8 @@ import re
 import httpx
 import pytest
 
+from sinlod.names import fold, pick
 from sinlod.server.http.templating import script_json
-from sinlod.server.linked_data.labels import fold, pick
 
 pytestmark = pytest.mark.anyio
 

@@ -12,8 +12,8 @@ import pyoxigraph as ox
 import pytest
 
 from sinlod.config import Settings
+from sinlod.names import search_fold
 from sinlod.server import create_app
-from sinlod.server.linked_data.labels import search_fold
 from sinlod.store import ReleaseInfo, Store
 
 DATA = """

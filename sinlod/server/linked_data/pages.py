@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from sinlod.config import Settings
+from sinlod.names import FALLBACK_LANGUAGES, LABEL_PROPERTIES, local_name, pick
 from sinlod.namespaces import PREFIXES
 from sinlod.ontology_doc import Overview
 from sinlod.server.http.deps import SettingsDep, StoreDep
@@ -32,17 +33,11 @@ from sinlod.server.http.problems import NotFound
 from sinlod.server.http.templating import STATIC, render
 from sinlod.server.http.urls import ONTOLOGY_BASE, alternate_url, link_for, server_root
 from sinlod.server.linked_data.describe import Description
-from sinlod.server.linked_data.labels import (
-    FALLBACK_LANGUAGES,
-    LABEL_PROPERTIES,
-    Entry,
-    index_for,
-    local_name,
-    pick,
-)
 from sinlod.server.linked_data.views import RDF_TYPE, build
 from sinlod.server.protocol.execute import used_prefixes
-from sinlod.store import Release, Store
+from sinlod.store import Release
+from sinlod.store.backend import StoreBackend
+from sinlod.store.search_index import Thing
 
 router = APIRouter(tags=["Pages"], include_in_schema=False)
 
@@ -73,7 +68,7 @@ def reader_language(request: Request) -> str:
     return best
 
 
-def term_labels(store: Store, description: Description) -> dict[str, dict[str, str]]:
+def term_labels(store: StoreBackend, description: Description) -> dict[str, dict[str, str]]:
     """Human labels of the properties and classes a description uses, from the ontology."""
     terms = set()
     for t in description.triples():
@@ -118,7 +113,7 @@ REUSED_LABELS = {
 }
 
 
-def labels_of(store: Store, terms: set[str]) -> dict[str, dict[str, str]]:
+def labels_of(store: StoreBackend, terms: set[str]) -> dict[str, dict[str, str]]:
     """``{term: {lang: label}}`` for the given IRIs (one query)."""
     if not terms:
         return {}
@@ -201,12 +196,10 @@ async def landing(
 ) -> HTMLResponse:
     """Dataset title and description, counts per class, label search."""
     lang = reader_language(request)
-    index = await anyio.to_thread.run_sync(
-        lambda: index_for(request.app.state, store, settings.base_iri)
-    )
+    # The release's search index (a file, opened once per release); reads off the event loop
+    index = await anyio.to_thread.run_sync(store.search_index)
     classes = await anyio.to_thread.run_sync(lambda: _class_rows(store, index.counts(), lang))
     release = await anyio.to_thread.run_sync(lambda: latest_release(store))
-    # search scans every name: data-dependent work, so off the event loop
     hits = await anyio.to_thread.run_sync(lambda: index.search(q, lang)) if q else None
     return render(
         request,
@@ -230,16 +223,17 @@ async def browse(
     """The things of one class (``/browse/Project``), sorted by label, ``PAGE_SIZE`` a page."""
     lang = reader_language(request)
     class_iri = ONTOLOGY_BASE + name
-    index = await anyio.to_thread.run_sync(
-        lambda: index_for(request.app.state, store, settings.base_iri)
-    )
-    entries = index.of_type(class_iri, lang)
-    if not entries:
+    index = await anyio.to_thread.run_sync(store.search_index)
+    total = await anyio.to_thread.run_sync(lambda: index.count(class_iri))
+    if not total:
         raise NotFound(f"no things of class <{class_iri}> in this dataset")
-    pages = max(1, math.ceil(len(entries) / PAGE_SIZE))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:
         raise NotFound(f"page {page} of {name} does not exist; there are {pages}")
-    shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    offset = (page - 1) * PAGE_SIZE
+    shown = await anyio.to_thread.run_sync(
+        lambda: index.of_type(class_iri, lang, offset, PAGE_SIZE)
+    )
     labels = await anyio.to_thread.run_sync(lambda: labels_of(store, {class_iri}))
     label = sentence_case(pick(labels.get(class_iri, {}), lang) or name)
     return render(
@@ -252,11 +246,11 @@ async def browse(
         items=_links(shown, lang, request, settings),
         page=page,
         pages=pages,
-        total=len(entries),
+        total=total,
     )
 
 
-def latest_release(store: Store) -> Release | None:
+def latest_release(store: StoreBackend) -> Release | None:
     """The release the server serves now (the last one recorded), for the landing page."""
     releases = store.releases()
     return releases[-1] if releases else None
@@ -272,13 +266,15 @@ def sentence_case(label: str) -> str:
 
 
 def _links(
-    entries: list[Entry], lang: str, request: Request, settings: Settings
+    entries: list[Thing], lang: str, request: Request, settings: Settings
 ) -> list[tuple[str, str | None]]:
     root = server_root(request, settings)
     return [(e.label(lang), link_for(e.iri, root, settings)) for e in entries]
 
 
-def _class_rows(store: Store, counts: dict[str, int], lang: str) -> list[tuple[str, str, int]]:
+def _class_rows(
+    store: StoreBackend, counts: dict[str, int], lang: str
+) -> list[tuple[str, str, int]]:
     """(label, browse link, count) for the sinlod classes, largest first."""
     classes = {c for c in counts if c.startswith(ONTOLOGY_BASE)}
     labels = labels_of(store, classes)

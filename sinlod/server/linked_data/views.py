@@ -16,9 +16,9 @@ import pyoxigraph as ox
 
 from sinlod.config import Settings
 from sinlod.linking import LINK_TARGETS
+from sinlod.names import LABEL_PROPERTIES, local_name, pick
 from sinlod.namespaces import PREFIXES
 from sinlod.server.http.urls import link_for, local_url
-from sinlod.server.linked_data.labels import LABEL_PROPERTIES, local_name, pick
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 SINLOD = PREFIXES["sinlod"]
