@@ -169,9 +169,10 @@ def _mappings(settings: Settings) -> dict[str, dict[str, Any]]:
 def example_row(table: str, doc: dict[str, Any], lists: _Lists) -> dict[str, str]:
     """One example record of ``table``: a value for each column the model lets it have.
 
-    At most one column per property is filled (an involvement is in a project *or* an event, a
-    count is an integer *or* a quantity), only the English of language variants, no references
-    of a table to itself; references to other tables name their example row.
+    At most one column per property is filled, the last of them (an involvement is in a project
+    *or* an event and of an organisation *or* a person: the event and the person, so the example
+    person takes part in something, as its shape asks), only the English of language variants,
+    no references of a table to itself; references to other tables name their example row.
     """
     schema = doc["tableSchema"]
     targets = {
@@ -182,7 +183,7 @@ def example_row(table: str, doc: dict[str, Any], lists: _Lists) -> dict[str, str
     title = _singular(table)
     row: dict[str, str] = {}
     seen: set[str] = set()
-    for c in schema["columns"]:
+    for c in reversed(schema["columns"]):
         if c.get("virtual"):
             continue
         name = str(c["name"])
@@ -196,7 +197,7 @@ def example_row(table: str, doc: dict[str, Any], lists: _Lists) -> dict[str, str
             continue
         seen.add(prop)
         row[name] = value
-    return row
+    return {str(c["name"]): row[str(c["name"])] for c in schema["columns"] if not c.get("virtual")}
 
 
 def _singular(table: str) -> str:
@@ -218,10 +219,9 @@ def _example_value(
         return None if target == table else EXAMPLE
     codes = lists.for_column(c)
     if codes is not None:
-        if EXAMPLE_COUNTRY in codes:
-            return EXAMPLE_COUNTRY
-        if EXAMPLE_LANGUAGE in codes:
-            return EXAMPLE_LANGUAGE
+        wanted = {id(lists.countries): EXAMPLE_COUNTRY, id(lists.languages): EXAMPLE_LANGUAGE}
+        if wanted.get(id(codes)) in codes:
+            return wanted[id(codes)]
         return codes[0] if codes else None
     value_url = c.get("valueUrl")
     if isinstance(value_url, str):
@@ -377,7 +377,7 @@ def _workbook(
             cell = ws.cell(row=1, column=i)
             cell.comment = Comment(_comment_text(c, comments, codes), "sinlod")
             ws.column_dimensions[get_column_letter(i)].width = max(12, len(header) + 2)
-            if codes and not c.get("separator"):
+            if codes:
                 key = tuple(codes)
                 if key not in ranges:
                     col = get_column_letter(len(ranges) + 1)
@@ -386,6 +386,9 @@ def _workbook(
                     ranges[key] = f"'_lists'!${col}$1:${col}${len(codes)}"
                 dv = DataValidation(type="list", formula1=ranges[key], allow_blank=True)
                 dv.error = "Choose a value from the list."
+                if c.get("separator"):  # several values: the list helps, it cannot forbid
+                    dv.errorStyle = "information"
+                    dv.error = f'Values from the list, separated by "{c["separator"]}".'
                 dv.add(f"{get_column_letter(i)}2:{get_column_letter(i)}1000")
                 ws.add_data_validation(dv)
         ws.freeze_panes = "A2"

@@ -52,6 +52,11 @@ def test_every_table_of_the_model_gets_a_template_and_its_mapping(folder: Path) 
         mapping = json.loads((folder / "mappings" / f"{table}.csv-metadata.json").read_text())
         assert mapping["url"] == f"{table}.csv"
     assert (folder / "sinlod.toml").read_text().splitlines()[-1] == 'dataset = "buurt-data"'
+    documents, places = (
+        next(csv.DictReader((folder / "records" / f).read_text(encoding="utf-8").splitlines()))
+        for f in ("documents.csv", "places.csv")
+    )
+    assert (documents["language"], places["country"]) == ("ENG", "NLD")
     assert "sinlod validate" in (folder / "README.md").read_text()
 
 
@@ -79,6 +84,10 @@ def test_the_workbook_has_a_sheet_per_table_drop_downs_and_comments(folder: Path
     column = country.formula1.split("!$")[1].split("$")[0]
     codes = [c.value for c in book["_lists"][column] if c.value]
     assert "NLD" in codes and "DEU" in codes and len(codes) > 200
+    for name in book.sheetnames[1:]:
+        assert all(cell.comment and cell.comment.text for cell in book[name][1]), name
+    roles = {str(dv.sqref): dv for dv in book["involvements"].data_validations.dataValidation}
+    assert [dv.errorStyle for dv in roles.values()] == ["information"]  # "a;b" is allowed
     # the reader sees the tables, not the hidden lists
     assert "_lists" not in table_names(path)
     assert {r.location.sheet for r in read_records(path)} == set(shipped_tables())
