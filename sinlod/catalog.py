@@ -51,6 +51,11 @@ class Urls:
         """The release log's page (HTML, and RDF by negotiation)."""
         return self.public + "releases"
 
+    @property
+    def change_feed(self) -> str:
+        """The change feed, a Linked Data Event Stream (``sinlod.ldes``)."""
+        return self.public + "ldes"
+
     def thing(self, type_: str, key: str) -> NamedNode:
         return NamedNode(f"{self.base}id/{type_}/{key}")
 
@@ -362,7 +367,47 @@ def catalog_triples(
         Triple(service, _n("dct:conformsTo"), NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
     )
     add(Triple(service, _n("dct:license"), NamedNode(settings.license_iri)))
+    out.extend(_change_feed(cat, ds, settings, urls))
     return out
+
+
+#: The LDES specification, which the change feed conforms to.
+LDES_SPECIFICATION = "https://w3id.org/ldes/specification"
+
+
+def _change_feed(cat: NamedNode, ds: NamedNode, settings: Settings, urls: Urls) -> Iterator[Triple]:
+    """The change feed as a data service serving the dataset, and a distribution through it, so
+    that a portal harvesting the catalogue finds how to follow the changes (``/ldes``)."""
+    feed, dist = urls.thing("service", "ldes"), urls.thing("distribution", "ldes")
+    endpoint, spec = NamedNode(urls.change_feed), NamedNode(LDES_SPECIFICATION)
+    en = "en"
+    yield Triple(cat, _n("dcat:service"), feed)
+    yield Triple(feed, RDF_TYPE, _n("dcat:DataService"))
+    yield Triple(
+        feed, _n("dct:title"), Literal("Change feed (Linked Data Event Stream)", language=en)
+    )
+    yield Triple(
+        feed,
+        _n("dct:description"),
+        Literal(
+            "Every release's changes as an LDES: one version per thing created, updated or"
+            " deleted, in pages that never change once full.",
+            language=en,
+        ),
+    )
+    yield Triple(feed, _n("dcat:endpointURL"), endpoint)
+    yield Triple(feed, _n("dcat:endpointDescription"), endpoint)
+    yield Triple(feed, _n("dcat:servesDataset"), ds)
+    yield Triple(feed, _n("dct:conformsTo"), spec)
+    yield Triple(feed, _n("dct:license"), NamedNode(settings.license_iri))
+    yield Triple(ds, _n("dcat:distribution"), dist)
+    yield Triple(dist, RDF_TYPE, _n("dcat:Distribution"))
+    yield Triple(dist, _n("dct:title"), Literal("Change feed (LDES)", language=en))
+    yield Triple(dist, _n("dcat:accessURL"), endpoint)
+    yield Triple(dist, _n("dcat:accessService"), feed)
+    yield Triple(dist, _n("dct:conformsTo"), spec)
+    yield Triple(dist, _n("dct:license"), NamedNode(settings.license_iri))
+    yield Triple(spec, RDF_TYPE, _n("dct:Standard"))
 
 
 def _ranges(settings: Settings, urls: Urls) -> Iterator[Triple]:

@@ -43,12 +43,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
 from sinlod.errors import SinlodError
 from sinlod.namespaces import PREFIXES
-from sinlod.store import Release, Store
+from sinlod.store import Release
 from sinlod.store.versions import AS, DELETE, ThingVersion
 
 LDES = "https://w3id.org/ldes#"
@@ -72,6 +73,21 @@ FEED_PREFIXES = {
     "xsd": XSD,
     **{k: PREFIXES[k] for k in ("rdf", "rdfs", "dct", "prov")},
 }
+
+
+@runtime_checkable
+class FeedStore(Protocol):
+    """What the feed reads of a store: the release log and the versions each release recorded
+    (``sinlod.store.Store``; a store that records none, such as the remote backend, has no
+    feed)."""
+
+    def releases(self) -> list[Release]: ...
+
+    def version_pages(self, release_id: str) -> int: ...
+
+    def versions(self, release_id: str, page: int) -> list[ThingVersion]: ...
+
+    def version_count(self, release_id: str, page: int) -> int: ...
 
 
 class PageNotFound(SinlodError):
@@ -132,14 +148,14 @@ class FeedUrls:
 # -- the pages ------------------------------------------------------------------------------------
 
 
-def pages(store: Store) -> Iterator[PageRef]:
+def pages(store: FeedStore) -> Iterator[PageRef]:
     """Every page of the feed, oldest first (releases without recorded versions have none)."""
     for release in store.releases():
         for part in range(1, store.version_pages(release.id) + 1):
             yield PageRef(release, part)
 
 
-def find_page(store: Store, page_id: str) -> tuple[PageRef, PageRef | None]:
+def find_page(store: FeedStore, page_id: str) -> tuple[PageRef, PageRef | None]:
     """The page ``page_id`` (``{release}.{part}``) and the page after it (None for the newest).
 
     Raises ``PageNotFound`` for a page that does not exist."""
@@ -162,11 +178,25 @@ def find_page(store: Store, page_id: str) -> tuple[PageRef, PageRef | None]:
     raise PageNotFound(f"no page {page_id!r} in the change feed; see /ldes")
 
 
-def first_page(store: Store) -> PageRef | None:
+def first_page(store: FeedStore) -> PageRef | None:
     return next(pages(store), None)
 
 
-def feed_page(store: Store, urls: FeedUrls, page_id: str) -> FeedPage:
+def member_page(store: FeedStore, release_id: str, n: int) -> PageRef:
+    """The page that holds member ``n`` (from 1) of release ``release_id``.
+
+    Raises ``PageNotFound`` when there is no such member."""
+    release = next((r for r in store.releases() if r.id == release_id), None)
+    if release is not None and n >= 1:
+        for part in range(1, store.version_pages(release_id) + 1):
+            size = store.version_count(release_id, part)
+            if n <= size:
+                return PageRef(release, part)
+            n -= size
+    raise PageNotFound("no such member in the change feed; see /ldes")
+
+
+def feed_page(store: FeedStore, urls: FeedUrls, page_id: str) -> FeedPage:
     """Page ``page_id`` with its members, the context of the stream and the link onwards."""
     ref, following = find_page(store, page_id)
     versions = tuple(store.versions(ref.release.id, ref.part))
@@ -184,14 +214,14 @@ def feed_page(store: Store, urls: FeedUrls, page_id: str) -> FeedPage:
     return FeedPage(ref, following, following is not None, versions, tuple(triples))
 
 
-def _first_number(store: Store, ref: PageRef) -> int:
+def _first_number(store: FeedStore, ref: PageRef) -> int:
     """The number of the page's first member within its release (members count on across the
     release's pages)."""
     before = sum(store.version_count(ref.release.id, p) for p in range(1, ref.part))
     return before + 1
 
 
-def stream_triples(store: Store, urls: FeedUrls) -> list[ox.Triple]:
+def stream_triples(store: FeedStore, urls: FeedUrls) -> list[ox.Triple]:
     """The event stream itself (``/ldes``): its context, and its first page as ``tree:view``.
 
     With nothing recorded yet the stream has no view (and no members)."""
@@ -388,6 +418,7 @@ def _read(
 __all__ = [
     "FEED_PREFIXES",
     "FeedPage",
+    "FeedStore",
     "FeedUrls",
     "PageNotFound",
     "PageRef",
@@ -395,6 +426,7 @@ __all__ = [
     "feed_page",
     "find_page",
     "first_page",
+    "member_page",
     "pages",
     "read_members",
     "stream_triples",

@@ -29,7 +29,7 @@ from sinlod.server.http.limits import BodyLimit
 from sinlod.server.http.security import SecurityHeaders
 from sinlod.server.http.templating import STATIC
 from sinlod.server.http.urls import HostCheck, redirect_slashes_for_reads
-from sinlod.server.linked_data import catalog, pages, reconcile, releases, resources
+from sinlod.server.linked_data import catalog, ldes, pages, reconcile, releases, resources
 from sinlod.server.operations import metrics
 from sinlod.server.protocol import graph_store, query_route, sparql
 from sinlod.store import Release
@@ -115,7 +115,7 @@ def create_app(settings: Settings, *, store: StoreBackend | None = None) -> Fast
     _add_middleware(app, settings)
     pages.mount_assets(app, settings)  # before /static, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sparql, graph_store, resources, catalog, releases, reconcile, pages):
+    for module in (sparql, graph_store, resources, catalog, releases, ldes, reconcile, pages):
         app.include_router(module.router)
     query_route.install(app.router.routes)
     redirect_slashes_for_reads(app.router)

@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sinlod.ldes import FeedStore
 from sinlod.server.http.cache import etag_for, not_modified, validators
 from sinlod.server.http.deps import SettingsDep, StoreDep
 from sinlod.server.http.negotiation import GRAPH_FORMATS, HTML_FORMAT, Format
@@ -78,6 +79,7 @@ async def release(
             release=found,
             current=found.id == store.release_id,
             dump=f"/dumps/{NQUADS_GZ}",
+            feed=_feed_page(store, found.id),
             formats=_links(request),
         )
     body = await anyio.to_thread.run_sync(lambda: _rdf(store, found.id, fmt))
@@ -97,6 +99,13 @@ def _find(store: StoreBackend, release_id: str) -> Release:
         if found.id == release_id:
             return found
     raise NotFound(f"no release {release_id!r} in the release log; see /releases for the list")
+
+
+def _feed_page(store: StoreBackend, release_id: str) -> str | None:
+    """The change feed's first page of this release's changes, when it recorded them."""
+    if isinstance(store, FeedStore) and store.version_pages(release_id) > 0:
+        return f"/ldes/{quote(release_id, safe='')}.1"
+    return None
 
 
 def _validators(request: Request, store: StoreBackend, fmt: Format) -> tuple[dict[str, str], bool]:
