@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sinlod.config import Settings
 from sinlod.convert import convert
 from sinlod.errors import InputError
+from sinlod.mapping import compile_metadata
 from sinlod.mapping.infer import Model, infer_mapping, match_headers
 from tests.conftest import FIXTURES, run_cli
 
@@ -91,7 +94,7 @@ def test_the_proposed_mapping_converts_the_workbook_as_it_is(tmp_path: Path) -> 
     ]
 
 
-@pytest.mark.parametrize("sheet", ["projecten.xlsx", "projekte.csv"])
+@pytest.mark.parametrize("sheet", ["projecten.xlsx", "projekte.csv", "projects-en.csv"])
 def test_the_sheet_validates_with_its_proposed_mapping(tmp_path: Path, sheet: str) -> None:
     mapping, _ = infer_to(tmp_path, STEWARD / sheet)
     result = run_cli(["validate", "-q", str(STEWARD / sheet), "--mapping", str(mapping)])
@@ -148,3 +151,60 @@ def test_a_workbook_with_several_sheets_needs_sheet(tmp_path: Path) -> None:
     result = run_cli(["mapping", "infer", str(path)])
     assert result.exit_code == 2
     assert "the workbook has sheets Sheet, Tweede; use --sheet" in result.stderr
+
+
+def test_the_english_csv_with_commas_for_thousands(tmp_path: Path) -> None:
+    mapping, report = infer_to(tmp_path, STEWARD / "projects-en.csv")
+    assert '"Total budget (€)" -> grants.amount (100)' in report
+    assert report.splitlines()[-2:] == [
+        '  "Notes"',
+        'note: each row\'s key is made from "name_en" (sinlod:valueFrom)',
+    ]
+    sheet = STEWARD / "projects-en.csv"
+    quads = list(convert([sheet], Settings.load(env={}), mapping_files=[mapping]).quads())
+    grant = ID + "grant/neighbourhood-energy-co-op"
+    assert values(quads, grant, "https://schema.org/amount") == ["1250000.00"]
+    assert values(quads, grant, DEF + "currency") == ["EUR"]
+    project = ID + "project/open-workshop-lisbon"
+    assert values(quads, project, DEF + "startDate") == ["2021-09-15"]
+    assert values(quads, project, "http://xmlns.com/foaf/0.1/page") == ["https://owl.example.pt"]
+
+
+cells = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=12)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    headers=st.lists(
+        cells | st.sampled_from(["naam", "Startdatum", "Land", "Budget", "Website", "id"]),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+    rows=st.lists(st.lists(cells, min_size=6, max_size=6), max_size=4),
+)
+def test_any_sheet_gives_a_mapping_that_compiles_or_an_input_error(
+    tmp_path: Path, model: Model, headers: list[str], rows: list[list[str]]
+) -> None:
+    """Whatever the headers and cells, infer proposes a mapping sinlod can compile (and never
+    crashes), or says why it cannot."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(row[: len(headers)])
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(out.getvalue(), encoding="utf-8")
+    try:
+        proposal = infer_mapping(sheet, model, table="projects", delimiter=",")
+    except InputError:
+        return
+    (table,) = compile_metadata(proposal.metadata, "https://example.org/", "proposal.json")
+    assert len(proposal.matched) + len(proposal.unmatched) == len(
+        [c for c in table.columns if not c.virtual]
+    )
