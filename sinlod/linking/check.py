@@ -7,7 +7,8 @@ its concepts, else the link is a problem whose message says what is wrong and ho
 - a code of the other NUTS version (``sinlod:nutsRegion`` links NUTS 2021 regions, so a
   2024-only code is wrong there, with its 2021 code when the region was only renamed);
 - an Extra-Regio code (``DEZZZ``), which no place lies in;
-- a code in another notation (``DE`` for ``DEU``, ``dut`` for ``NLD``, ``EL`` for ``GRC``);
+- a code in another notation (``DE`` or ``276`` for ``DEU``, ``dut`` or ``nl`` for ``NLD``,
+  ``EL`` for ``GRC``);
 - anything else, with the closest codes ("did you mean DEA32, DEA33?").
 
 Targets with no table loaded (the authority ``place`` table, Wikidata, GeoNames) are not judged:

@@ -21,6 +21,7 @@ from sinlod.errors import InputError
 from sinlod.sourcemap import SourceMap
 from sinlod.validate.fast import Declined, RawResult
 from sinlod.validate.findings import Finding
+from sinlod.validate.hints import hint
 from sinlod.validate.render import compact
 from sinlod.validate.rules import Rules
 from sinlod.validate.terms import rdflib_node, to_nt, to_rdflib_triple
@@ -156,9 +157,11 @@ def _finding(
         # ^p: the value's cell points at the focus, so that cell is the place to fix
         locations = source_map.locate(value, f"<{inverse}>", focus) or locations
     text = _memo(memo, ("path", id(graph), node), lambda: path_text(graph, node))
+    key = ("hint", shape, component, value)
+    fix = _memo(memo, key, lambda: hint(rules, shape, component, value))  # "; closest allowed …"
     return Finding(
         severity=severity,
-        message=message,
+        message=message + fix,
         focus=focus if focus.startswith("_:") else focus[1:-1],
         path=text if node is not None else None,
         value=value,

@@ -207,6 +207,9 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
     Each source place becomes a ``physicalLocation`` (the file, ``region.startLine`` = the row) so
     CI systems and editors annotate the record's line; the focus node is its ``logicalLocation``.
+    A place in a workbook names its sheet, in the location's message (``sheet "places" column
+    "country"``, as CI annotations show it) and its ``properties.sheet``: rows of two sheets of
+    one file share line numbers.
     """
     rules: dict[str, dict[str, Any]] = {}
     results = []
@@ -241,8 +244,12 @@ def _sarif_result(f: Finding, rid: str, index: int) -> dict[str, Any]:
         if loc.row is not None:
             physical["region"] = {"startLine": loc.row}
         entry: dict[str, Any] = {"physicalLocation": physical, "logicalLocations": [logical]}
-        if loc.column is not None:
-            entry["message"] = {"text": f'column "{loc.column}"'}
+        cell = [f'sheet "{loc.sheet}"'] if loc.sheet else []  # a workbook: which of its sheets
+        cell += [f'column "{loc.column}"'] if loc.column is not None else []
+        if cell:
+            entry["message"] = {"text": " ".join(cell)}
+        if loc.sheet:
+            entry["properties"] = {"sheet": loc.sheet}
         locations.append(entry)
     if not locations:
         locations.append({"logicalLocations": [logical]})
