@@ -208,3 +208,21 @@ def test_any_sheet_gives_a_mapping_that_compiles_or_an_input_error(
     assert len(proposal.matched) + len(proposal.unmatched) == len(
         [c for c in table.columns if not c.virtual]
     )
+
+
+def test_an_organisation_sheet_is_told_apart_from_places(tmp_path: Path, model: Model) -> None:
+    """ "Plaats" alone is a column, not what the rows are; "Naam organisatie" says they are
+    organisations, whose web page comes from the shapes of their superclass Agent."""
+    sheet = tmp_path / "leden.csv"
+    sheet.write_text(
+        "Naam organisatie,Plaats,Land,Website\nDRIFT,Rotterdam,NL,https://drift.example.nl\n",
+        encoding="utf-8",
+    )
+    proposal = infer_mapping(sheet, model)
+    assert proposal.table == "organisations"
+    assert [(h, c) for h, c, _ in proposal.matched] == [
+        ("Naam organisatie", "organisations.name_nl"),
+        ("Land", "organisations.country"),
+        ("Website", "organisations.page"),
+    ]
+    assert proposal.unmatched == ["Plaats"]

@@ -37,6 +37,7 @@ from sinlod.namespaces import expand
 from sinlod.records import format_of, read_records, table_names
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LANGUAGES = ("en", "nl", "de")
@@ -176,10 +177,13 @@ class Model:
             doc = json.loads(path.read_text(encoding="utf-8"))
             self.tables[table_key(doc["url"])] = doc
         labels: dict[str, dict[str, set[str]]] = {}
+        self.parents: dict[str, set[str]] = {}
         for t in ox.parse(path=ontology_file, format=ox.RdfFormat.TURTLE):
             o = t.object
             if t.predicate.value == RDFS_LABEL and isinstance(o, ox.Literal) and o.language:
                 labels.setdefault(t.subject.value, {}).setdefault(o.language, set()).add(o.value)
+            elif t.predicate.value == SUBCLASS_OF and isinstance(o, ox.NamedNode):
+                self.parents.setdefault(t.subject.value, set()).add(o.value)
         self.labels = labels
         self.paths = _shape_paths(shape_files)
 
@@ -201,7 +205,8 @@ class Model:
         ]
         props = {expand(c.description.get("propertyUrl", "")) for c in own}
         borrowed: list[ModelColumn] = []
-        for path in self.paths.get(expand(self.type_of(table) or ""), ()):
+        classes = self._with_superclasses(expand(self.type_of(table) or ""))
+        for path in sorted({p for c in classes for p in self.paths.get(c, ())}):
             if path in props:
                 continue
             for other in self.tables:
@@ -227,6 +232,16 @@ class Model:
                 column.via = fk["columnReference"]
                 linked.append(column)
         return own + borrowed + linked
+
+    def _with_superclasses(self, cls: str) -> set[str]:
+        """``cls`` and every class it is a subclass of (the shapes of Agent apply to Person)."""
+        found, todo = {cls}, [cls]
+        while todo:
+            for parent in self.parents.get(todo.pop(), ()):
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
 
     def _column(self, table: str, c: dict[str, Any]) -> ModelColumn:
         key = str(c["name"])
@@ -276,7 +291,7 @@ def _score(header: str, column: ModelColumn) -> tuple[float, str | None]:
             s = float(fuzz.ratio(h, w))
             if len(w) >= 4 and w in h.split() + [h.replace(" ", "")]:
                 s = max(s, 95.0)
-            elif len(w) >= 5 and len(h) >= 5:
+            elif len(w) >= 5 and len(h) >= len(w):  # a longer header around the word
                 s = max(s, fuzz.partial_ratio(h, w) * 0.9)
             if s > best:
                 best, lang = s, code
@@ -495,7 +510,9 @@ def _table(table: str | None, model: Model, headers: list[str]) -> str:
             m.score for m in match_headers(headers, model.columns(name)) if not m.column.via
         )
         words = TABLE_WORDS.get(name, ())
-        return score + 50 * sum(any(w in _norm(h) for w in words) for h in headers)
+        # "Naam organisatie", "Projectnaam" say what the rows are; "Plaats" alone is a column
+        named = [_norm(h) for h in headers]
+        return score + 50 * sum(any(w in h and w != h for w in words) for h in named)
 
     return max(sorted(model.tables), key=fit)
 
