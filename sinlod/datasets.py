@@ -135,9 +135,13 @@ _rules_cache: dict[tuple[tuple[str, int, int], ...], list[SingleValued]] = {}
 
 
 def single_valued(settings: Settings) -> list[SingleValued]:
-    """The single-valued properties the shapes declare, per class (cached per shape files)."""
-    files = settings.shape_files()
-    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    """The single-valued properties the shapes declare, per class and its subclasses in the
+    ontology, as SHACL's ``sh:targetClass`` reaches them (cached per shape and ontology file)."""
+    files = [*settings.shape_files(), settings.ontology_file]
+    key = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else (str(p), 0, 0)
+        for p in files
+    )
     with _rules_lock:
         if key not in _rules_cache:
             _rules_cache[key] = _read_single_valued(files)
@@ -146,8 +150,10 @@ def single_valued(settings: Settings) -> list[SingleValued]:
 
 _SINGLE = """
 PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?shape ?path ?class ?max ?unique WHERE {
-  ?node sh:targetClass ?class ; sh:property ?shape .
+  ?node sh:targetClass ?target ; sh:property ?shape .
+  ?class rdfs:subClassOf* ?target .
   ?shape sh:path ?path .
   OPTIONAL { ?shape sh:maxCount ?max }
   OPTIONAL { ?shape sh:uniqueLang ?unique }
@@ -159,7 +165,8 @@ SELECT ?shape ?path ?class ?max ?unique WHERE {
 def _read_single_valued(files: Sequence[Path]) -> list[SingleValued]:
     shapes = ox.Store()
     for path in files:
-        shapes.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        if path.is_file():
+            shapes.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
     classes: dict[tuple[str, str, bool], set[str]] = defaultdict(set)
     result = shapes.query(_SINGLE)
     assert isinstance(result, ox.QuerySolutions)

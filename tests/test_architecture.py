@@ -207,7 +207,7 @@ def test_no_import_circles() -> None:
 
 def test_the_circle_finder_finds_a_circle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(GRAPH, "sinlod.errors", GRAPH["sinlod.errors"] | {"sinlod.config"})
-    assert ["sinlod.config", "sinlod.errors"] in cycles()
+    assert any({"sinlod.config", "sinlod.errors"} <= set(cycle) for cycle in cycles())
 
 
 def test_the_cli_maps_library_errors_in_one_place() -> None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from sinlod.store.core import Store
+from sinlod.store.datasets import Dataset, datasets, group_datasets
 from sinlod.store.graphs import (
     ontology_graph,
     reference_graph,
@@ -27,6 +28,9 @@ from sinlod.store.stats import EXTERNAL_DATASETS, Stats
 from sinlod.store.writing import GraphContent, QueryResult, release_log_refusal, run_update
 
 __all__ = [
+    "Dataset",
+    "datasets",
+    "group_datasets",
     "EXTERNAL_DATASETS",
     "FORMAT_VERSION",
     "FileInfo",

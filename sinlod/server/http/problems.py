@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sinlod.errors import (
     ConversionFailed,
+    DatasetConflict,
     InputError,
     InvalidData,
     QueryError,
@@ -157,6 +158,7 @@ _LIBRARY_STATUS: tuple[tuple[type[SinlodError], int, str], ...] = (
     (QueryEvaluationError, 500, "query-failed"),
     (QueryError, 400, "query-error"),
     (ReleaseLogProtected, 403, "release-log-protected"),
+    (DatasetConflict, 409, "dataset-conflict"),
     (InvalidData, 422, "invalid-data"),
     (ConversionFailed, 422, "invalid-data"),
     (InputError, 400, "input-error"),
