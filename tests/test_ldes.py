@@ -199,6 +199,21 @@ def test_the_first_write_after_releases_without_versions_is_a_baseline(
     fresh.close()
 
 
+def test_a_replica_gets_the_versions_with_the_release(published: Published, tmp_path: Path) -> None:
+    """``sinlod replicate`` copies the versions a replica lacks before it switches, so a server
+    on the replica serves the same feed."""
+    from sinlod.store.replicate import replicate
+
+    replicate(published.settings.store_path, tmp_path / "replica")
+    urls = FeedUrls(PUBLIC, BASE)
+    with Store.open(tmp_path / "replica", read_only=True) as replica:
+        assert [p.id for p in pages(replica)] == [p.id for p in pages(published.store)]
+        for ref in pages(replica):
+            mine = feed_page(published.store, urls, ref.id)
+            theirs = feed_page(replica, urls, ref.id)
+            assert canonical(list(theirs.triples)) == canonical(list(mine.triples))
+
+
 def test_an_unknown_page_is_not_found(published: Published) -> None:
     urls = FeedUrls(PUBLIC, BASE)
     for page_id in ("nope", f"{published.releases[0]}.9", f"{published.releases[0]}.0", ".1"):

@@ -14,7 +14,8 @@ by copying files, in an order that lets a server on the target keep serving thro
 2. the copy is opened once read-only (RocksDB refuses a snapshot with a missing file), then
    renamed to ``snapshots/{name}``;
 3. the release log bytes the target lacks are appended to its copy of the log file, and the
-   snapshot's log pointer is written;
+   snapshot's log pointer is written; the change feed's versions of releases the target lacks
+   are copied (``versions.py``: folders that never change);
 4. ``CURRENT`` is replaced by one rename, dated as the source's (``Last-Modified`` is then the
    same on every replica), and old snapshots are pruned as after a write.
 
@@ -44,6 +45,8 @@ import pyoxigraph as ox
 
 from sinlod.errors import StoreError
 from sinlod.store.layout import FORMAT_VERSION, LOG_FILE_PREFIX, StoreDirectory, _fsync_dir
+from sinlod.store.versions import BUILDING_PREFIX as VERSIONS_BUILDING
+from sinlod.store.versions import FOLDER as VERSIONS
 
 #: Bytes read and written at a time when copying a file.
 CHUNK = 1 << 20
@@ -112,6 +115,7 @@ def replicate(
         _remove_other_builds(dst, name)
         copied = _copy_snapshot(src, dst, name, previous, progress)
         log_bytes = _copy_log(src, dst, name)
+        _copy_versions(src.root, dst.root, progress)
         if switch:
             dst.switch(name, mtime_ns=src.current_mtime_ns())
             dst.prune()
@@ -255,6 +259,33 @@ def _copy_file(origin: Path, out: Path, progress: Callable[[int], None] | None) 
         part.unlink(missing_ok=True)
         raise StoreError(f"{out}: cannot copy {origin}: {exc.strerror}") from exc
     return total
+
+
+def _copy_versions(source: Path, target: Path, progress: Callable[[int], None] | None) -> int:
+    """Give the target the change feed's versions of every release it lacks (``versions.py``):
+    folders that never change once named, so one missing on the target is copied whole, under
+    a building name renamed when complete. Before the switch: a release the target's log names
+    has its versions there, as on the source. Returns the folders copied."""
+    origin = source / VERSIONS
+    if not origin.is_dir():
+        return 0
+    out = target / VERSIONS
+    out.mkdir(exist_ok=True)
+    copied = 0
+    for folder in sorted(origin.iterdir()):
+        name = folder.name
+        if name.startswith(VERSIONS_BUILDING) or not folder.is_dir() or (out / name).exists():
+            continue
+        building = out / (VERSIONS_BUILDING + name)
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir()
+        for file in sorted(folder.iterdir()):
+            _copy_file(file, building / file.name, progress)
+        os.rename(building, out / name)
+        copied += 1
+    if copied:
+        _fsync_dir(out)
+    return copied
 
 
 def _check_opens(path: Path, source_root: Path, name: str) -> None:

@@ -48,6 +48,8 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: The graph of the kind quads inside a versions file (never a graph of the store).
 KIND_GRAPH = ox.NamedNode("urn:x-sinlod:version-kinds")
 BUILDING_PREFIX = "building-"
+#: The folder of the versions inside the store directory.
+FOLDER = "versions"
 #: Blank nodes nested deeper than this under a thing are not followed (a guard against cycles).
 MAX_DEPTH = 16
 
