@@ -259,3 +259,39 @@ def test_mapping_infer_reads_a_latin1_csv_with_encoding_and_the_hint_names_it(
     done = run_cli([*args, "--encoding", "latin-1", "--delimiter", ";"])
     assert done.exit_code == 0, done.output
     assert '"titles": "name"' in done.stdout and '"titles": "country"' in done.stdout
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "mapping infer"])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--encoding", "klingon", "unknown encoding 'klingon' (see --encoding)"),
+        ("--delimiter", ";;", "--delimiter must be one character, got ';;'"),
+    ],
+)
+def test_a_bad_reading_option_is_named_by_the_option_the_command_has(
+    command: str, option: str, value: str, message: str, tmp_path: Path
+) -> None:
+    records = _records(tmp_path, "records", PLACES)
+    if command == "mapping infer":
+        args = ["mapping", "infer", str(records / "places.csv"), "--table", "places"]
+    else:
+        args = [*COMMANDS[command](records, tmp_path), "--mappings", str(MAPPINGS)]
+    refused = run_cli([*args, option, value])
+    assert refused.exit_code == 2, refused.output
+    assert message in refused.stderr
+    assert _hinted_options(refused.stderr) <= _options_of(command)
+
+
+def test_validate_context_that_is_no_store_is_named_by_context(tmp_path: Path) -> None:
+    """Not the store's own message, which points at --store (validate has none)."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("publish first\n", encoding="utf-8")
+    records = _records(tmp_path, "records", PLACES)
+    args = ["validate", str(records), "--mappings", str(MAPPINGS), "--encoding", "latin-1"]
+    refused = run_cli([*args, "--context", str(tmp_path / "notes")])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        f"Error: no store at {tmp_path / 'notes'} (--context expects a store directory)\n"
+    )
+    assert _hinted_options(refused.stderr) <= _options_of("validate")

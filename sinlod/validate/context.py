@@ -94,15 +94,18 @@ def open_context(context: Any) -> Iterator[ox.Store]:
 
     ``context`` is a pyoxigraph store, a ``sinlod.store.Store`` (its published snapshot), or the
     path of a store directory, then opened read-only at its published snapshot and closed after.
-    Raises ``InputError`` when the path is no directory, ``StoreError`` when it is not a store.
+    Raises ``InputError`` when the path is no store directory, ``StoreError`` when the store
+    cannot be read (corrupt, or written by a newer sinlod).
     """
     if isinstance(context, ox.Store):
         yield context
         return
     if isinstance(context, Path):
         from sinlod.store import Store
+        from sinlod.store.layout import StoreDirectory
 
-        if not context.is_dir():
+        if not context.is_dir() or not StoreDirectory(context).format_file.is_file():
+            # said here, not by the store: its message would point a reader at --store
             raise InputError(f"no store at {context} (--context expects a store directory)")
         with Store.open(context, read_only=True) as store:
             yield store.oxigraph
