@@ -17,6 +17,7 @@ from sinlod.errors import InputError
 from sinlod.mapping import BadValue, compile_metadata, datatype_parser
 from sinlod.mapping.countries import ALPHA2_TO_ALPHA3
 from sinlod.mapping.datatypes import excel_serial_date
+from sinlod.mapping.languages import OTHER_TO_EU
 from tests.test_mapping import BASE, XSD, run, table, thing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +164,23 @@ def test_country_alpha2_becomes_alpha3_before_the_value_url(tmp_path: Path) -> N
     ]
 
 
+def test_language_codes_become_the_eu_tables_codes(tmp_path: Path) -> None:
+    language = col(
+        "taal",
+        valueUrl="http://publications.europa.eu/resource/authority/language/{taal}",
+        **{"sinlod:normalise": ["trim", "language-alpha3"]},
+    )
+    triples, errors = run(tmp_path, table(language), "id,taal\na,nl\nb, NL \nc,ENG\nd,Dutch\n")
+    lang = "http://publications.europa.eu/resource/authority/language/"
+    assert triples == [
+        f"{thing(k)} {P} <{lang}{c}> ." for k, c in zip("abc", ["NLD", "NLD", "ENG"], strict=True)
+    ]
+    assert errors == [
+        'things.csv:5 column "taal": expected a language code (ISO 639-1 such as nl, or the EU '
+        'code such as NLD), got "Dutch"'
+    ]
+
+
 def test_trim_and_collapse_spaces_on_strings(tmp_path: Path) -> None:
     name = col("name", lang="nl", **{"sinlod:normalise": "collapse-spaces"})
     triples, errors = run(tmp_path, table(name), 'id,name\nx,"  Stad   van  morgen "\n')
@@ -207,6 +225,17 @@ def test_mistakes_in_fixes_are_mapping_errors(column: dict[str, Any], message: s
     meta = table(col("x", **column), col("later"))
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         compile_metadata(meta, BASE, "m.json")
+
+
+def test_the_language_table_agrees_with_the_reference_snapshot() -> None:
+    hidden = "http://www.w3.org/2004/02/skos/core#hiddenLabel"
+    path = ROOT / "data/reference/language.ttl"
+    snapshot = {
+        t.object.value: t.subject.value.rsplit("/", 1)[1]
+        for t in ox.parse(path=path, format=ox.RdfFormat.TURTLE)
+        if t.predicate.value == hidden
+    }
+    assert snapshot == OTHER_TO_EU
 
 
 def test_the_country_table_agrees_with_the_reference_snapshot() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from sinlod.errors import InputError
 from sinlod.mapping.countries import ALPHA2_TO_ALPHA3
 from sinlod.mapping.datatypes import BadValue
+from sinlod.mapping.languages import OTHER_TO_EU
 from sinlod.mapping.templates import SCHEME
 from sinlod.minting import slugify
 
@@ -39,6 +40,17 @@ def _country_alpha3(text: str) -> str:
     if found is None:
         raise BadValue("an ISO 3166-1 country code (alpha-2 such as NL, or alpha-3 such as NLD)")
     return found
+
+
+def _language_alpha3(text: str) -> str:
+    """An ISO 639-1 code (``nl``) as the EU table's code (``NLD``); those codes stay."""
+    code = text.strip()
+    found = OTHER_TO_EU.get(code.lower())
+    if found is not None:
+        return found
+    if len(code) == 3 and code.isalpha():
+        return code.upper()  # already the table's form; the link check knows the 7900 codes
+    raise BadValue("a language code (ISO 639-1 such as nl, or the EU code such as NLD)")
 
 
 def _web_address(text: str) -> str:
@@ -65,6 +77,7 @@ STEPS: dict[str, tuple[Fix, str]] = {
     "upper": (str.upper, "upper case"),
     "lower": (str.lower, "lower case"),
     "country-alpha3": (_country_alpha3, "ISO 3166-1 alpha-2 (NL, DE, EL, UK) to alpha-3 (NLD)"),
+    "language-alpha3": (_language_alpha3, "ISO 639-1 (nl, en) to the EU code (NLD, ENG)"),
     "web-address": (_web_address, "adds https:// to an address without a scheme (www.x.org)"),
     "slug": (_slug, "a key for an IRI: lower case ASCII words joined by '-' (Götting → goetting)"),
 }

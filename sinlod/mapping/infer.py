@@ -38,6 +38,7 @@ from sinlod.records import format_of, read_records, table_names
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LANGUAGES = ("en", "nl", "de")
@@ -415,6 +416,10 @@ def _describe(m: Match, name: str, values: list[str], notes: list[str]) -> dict[
         steps = ["trim", "upper"]
         if any(v.strip().upper() in ALPHA2_TO_ALPHA3 for v in values):
             steps.append("country-alpha3")
+    elif isinstance(value_url, str) and expand(value_url).startswith(LANGUAGE):
+        steps = ["trim", "upper"]
+        if any(len(v.strip()) == 2 or v.strip().islower() for v in values):
+            steps = ["trim", "language-alpha3"]
     elif isinstance(value_url, str) and value_url.startswith("{+"):
         steps = ["trim"]
         if any(not re.match(r"^[a-z][a-z0-9+.-]*:", v.strip(), re.I) for v in values):
