@@ -34,11 +34,11 @@ rows of the index, whatever the size of the release.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -72,9 +72,9 @@ MIN_INFIX = 3
 #: Rows read at a time from one tier while collecting distinct things.
 BATCH = 256
 
-_TYPES = """SELECT ?s ?t WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), "{prefix}")) }}"""
-_NAMES = """SELECT ?s ?p (LANG(?l) AS ?lang) (STR(?l) AS ?v) WHERE {{
-  VALUES ?p {{ {props} }} ?s ?p ?l FILTER(isLiteral(?l) && STRSTARTS(STR(?s), "{prefix}")) }}"""
+#: Every typed thing (those under ``{base}id/`` are kept: a prefix test in Python is cheaper
+#: than Oxigraph's ``STRSTARTS`` filter).
+_TYPES = "SELECT ?s ?t WHERE { ?s a ?t }"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -134,25 +134,21 @@ def write(store: ox.Store, base_iri: str, path: Path) -> None:
 def _write(store: ox.Store, base_iri: str, path: Path) -> None:
     prefix = base_iri + "id/"
     types: dict[str, set[str]] = {}
-    for s, t in _csv_rows(store, _TYPES.format(prefix=prefix)):
-        types.setdefault(s, set()).add(t)
+    for s, t in _tsv_rows(store, _TYPES):
+        if s.startswith(prefix):
+            types.setdefault(s, set()).add(t)
     iris = sorted(types)
     ids = {iri: i for i, iri in enumerate(iris)}
     labels: list[dict[str, str]] = [{} for _ in iris]
     names: set[tuple[str, str, int]] = set()
-    props = " ".join(f"<{p}>" for p in (*LABEL_PROPERTIES, *SEARCH_ONLY_PROPERTIES))
-    rank = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
-    shown: list[tuple[int, str, str, str]] = []
-    for s, p, lang, value in _csv_rows(store, _NAMES.format(prefix=prefix, props=props)):
-        i = ids.get(s)
-        if i is None:
-            continue
-        names.add((matchable(value), lang, i))
-        if p in rank:
-            shown.append((rank[p], s, lang, value))
-    shown.sort()  # a prefLabel before an rdfs:label, then by value: the same label every time
-    for _, s, lang, value in shown:
-        labels[ids[s]].setdefault(lang, value)
+    for p in (*LABEL_PROPERTIES, *SEARCH_ONLY_PROPERTIES):
+        shown = p in LABEL_PROPERTIES
+        # a prefLabel before an rdfs:label, then the least value: the same label every time
+        for s, value, lang in sorted(_names(store, p, ids)):
+            i = ids[s]
+            names.add((matchable(value), lang, i))
+            if shown:
+                labels[i].setdefault(lang, value)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         _fill(connection, base_iri, iris, labels, types, names)
@@ -186,6 +182,7 @@ def _fill(
     for i, iri in enumerate(iris):
         for t in types[iri]:
             members.setdefault(t, []).append(i)
+    keys: dict[tuple[int, str], str] = {}
     for class_iri, things in members.items():
         langs = sorted({lang for i in things for lang in labels[i]} - {"en"})
         db.execute(
@@ -194,14 +191,28 @@ def _fill(
         for lang in (ANY_LANGUAGE, *langs):
             db.executemany(
                 "INSERT INTO browse VALUES (?, ?, ?, ?)",
-                (
-                    (class_iri, lang, sort_key(pick(labels[i], lang) or local_name(iris[i])), i)
-                    for i in things
-                ),
+                ((class_iri, lang, _browse_key(keys, labels, iris, i, lang), i) for i in things),
             )
     db.execute("COMMIT")
     db.executescript(f"BEGIN; {_INDEXES} COMMIT;")
     db.execute("PRAGMA optimize")
+
+
+def _browse_key(
+    keys: dict[tuple[int, str], str],
+    labels: list[dict[str, str]],
+    iris: list[str],
+    i: int,
+    lang: str,
+) -> str:
+    """The sort key of thing ``i`` for readers of ``lang``, folded once per thing and label
+    language: a reader of a language the thing has no label in sees the fallback's."""
+    chosen = lang if lang in labels[i] else ANY_LANGUAGE
+    key = keys.get((i, chosen))
+    if key is None:
+        key = sort_key(pick(labels[i], chosen) or local_name(iris[i]))
+        keys[(i, chosen)] = key
+    return key
 
 
 def _fsync(path: Path) -> None:
@@ -212,17 +223,44 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _csv_rows(store: ox.Store, query: str) -> Iterator[list[str]]:
-    """The rows of a SELECT over all graphs, serialised to CSV by Oxigraph (in Rust, no Python
-    object per term) and parsed by the ``csv`` module."""
+def _names(store: ox.Store, prop: str, ids: dict[str, int]) -> Iterator[tuple[str, str, str]]:
+    """(thing, value, language) of the literal values of ``prop`` of the indexed things."""
+    for s, o in _tsv_rows(store, f"SELECT ?s ?o WHERE {{ ?s <{prop}> ?o }}"):
+        if s in ids and o[:1] == '"':
+            end = o.rindex('"')
+            value = o[1:end]
+            if "\\" in value:
+                value = _ESCAPE.sub(_unescape, value)
+            lang = o[end + 2 :] if o[end + 1 : end + 2] == "@" else ""
+            yield s, value, lang
+
+
+#: The escapes of a literal in N-Triples syntax (what Oxigraph's TSV results write).
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    if code:
+        return chr(int(code, 16))
+    return _ESCAPED.get(m.group(3), m.group(3))
+
+
+def _tsv_rows(store: ox.Store, query: str) -> Iterator[tuple[str, str]]:
+    """The two-column rows of a SELECT over all graphs, serialised to TSV by Oxigraph (in Rust:
+    no Python object per term): IRIs without their brackets, literals in N-Triples syntax.
+    Measured at 300k triples, this is half the time of asking for ``LANG``/``STR`` in CSV."""
     results = store.query(query, use_default_graph_as_union=True)
     assert isinstance(results, ox.QuerySolutions)
     with tempfile.TemporaryFile() as f:
-        results.serialize(f, ox.QueryResultsFormat.CSV)
+        results.serialize(f, ox.QueryResultsFormat.TSV)
         f.seek(0)
-        reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""))
-        next(reader, None)  # the header
-        yield from reader
+        lines = io.TextIOWrapper(f, encoding="utf-8", newline="\n")
+        next(lines, None)  # the header
+        for line in lines:
+            a, _, b = line.rstrip("\n").partition("\t")
+            yield a[1:-1] if a[:1] == "<" else a, b[1:-1] if b[:1] == "<" else b
 
 
 # -- reading -------------------------------------------------------------------------------------
