@@ -31,7 +31,7 @@ from sinlod import __version__
 from sinlod.change_summary import ChangeSummary, summarise_contents
 from sinlod.changes import ShapesViolated, commit
 from sinlod.config import Settings
-from sinlod.convert import SourceOptions
+from sinlod.convert import Source, SourceOptions
 from sinlod.datasets import Overlap, check_scope, contradictions, overlaps
 from sinlod.errors import InputError, StoreError
 from sinlod.inputs import RDF_SUFFIXES, read_rdf
@@ -338,6 +338,8 @@ def _plan_sources(
         mappings, _ = mapping_sources(settings, options.mappings_dir, options.mapping_files)
         reading = [options.reading()] if options.reading() else []  # none: digests as before
         mapping_digest = _digest(*(f"{p.name}:{sha256_file(p)}" for p in mappings), *reading)
+        if options.sheet is not None:
+            _refuse_part_of_a_workbook(expand_sources(records), settings, options)
         for source in expand_sources(records):
             sha = sha256_file(source.path)
             fingerprint = _digest(__version__, settings.base_iri, sha, mapping_digest, rules)
@@ -363,6 +365,29 @@ def _plan_sources(
             "(sources are keyed by file name without extension)"
         )
     return plan
+
+
+def _refuse_part_of_a_workbook(
+    sources: Sequence[Source], settings: Settings, options: SourceOptions
+) -> None:
+    """A workbook is one source and one graph: publishing one of its sheets replaces that graph
+    with the sheet's table alone. Refused (``InputError``) when another sheet has a mapping, so
+    its published triples would go; a sheet without one (notes, lists) may stay behind."""
+    from sinlod.convert import load_mappings
+    from sinlod.records.from_xlsx import sheet_names
+
+    tables, _ = load_mappings(settings, options.mappings_dir, options.mapping_files)
+    for source in sources:
+        if source.path.suffix.lower() != ".xlsx":
+            continue
+        names = sheet_names(source.path, source.display)
+        others = [n for n in names if n != options.sheet and n in tables]
+        if others:
+            raise InputError(
+                f"{source.display}: publishing only its sheet {options.sheet!r} would replace the"
+                f" workbook's graph without its other tables ({', '.join(others)}); publish the"
+                " whole workbook (without --sheet)"
+            )
 
 
 def _plan_ontology(settings: Settings) -> list[Planned]:

@@ -295,3 +295,32 @@ def test_validate_context_that_is_no_store_is_named_by_context(tmp_path: Path) -
         f"Error: no store at {tmp_path / 'notes'} (--context expects a store directory)\n"
     )
     assert _hinted_options(refused.stderr) <= _options_of("validate")
+
+
+def test_publish_refuses_one_sheet_of_a_workbook_whose_other_sheets_are_tables(
+    tmp_path: Path,
+) -> None:
+    """A workbook is one graph: --sheet would replace it without the other mapped sheets."""
+    records = tmp_path / "records"
+    records.mkdir()
+    sources = [line.split(",") for line in _steward_sources().splitlines()]
+    _workbook(records / "book.xlsx", {"places": [HEADER, *PLACES], "sources": sources})
+    store = tmp_path / "store"
+    args = ["publish", str(records), "--store", str(store), "--mappings", str(MAPPINGS)]
+    assert run_cli(args).exit_code == 0
+    with Store.open(store, read_only=True) as published:
+        before = set(published.quads())
+    refused = run_cli([*args, "--sheet", "places"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr == (
+        f"Error: {records}/book.xlsx: publishing only its sheet 'places' would replace the"
+        " workbook's graph without its other tables (sources); publish the whole workbook"
+        " (without --sheet)\n"
+    )
+    assert _hinted_options(refused.stderr) <= _options_of("publish")
+    with Store.open(store, read_only=True) as published:
+        assert set(published.quads()) == before
+
+
+def _steward_sources() -> str:
+    return (STEWARD / "good" / "sources.csv").read_text(encoding="utf-8")
