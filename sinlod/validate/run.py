@@ -9,7 +9,8 @@ a blank-node label it cannot map back) the batch goes to pySHACL instead (``Repo
 which ran).
 
 Modules: ``rules`` (the rules, parsed once), ``context`` (what a batch refers to), ``engines``
-(the engines and their findings), ``terms`` (pyoxigraph ↔ rdflib); the inputs are read below, in
+(the engines and their findings), ``hints`` (the closest allowed values for a value outside its
+list), ``terms`` (pyoxigraph ↔ rdflib); the inputs are read below, in
 ``sinlod.inputs``. What ``validate_triples`` adds around the engines: results about context nodes
 are dropped (the store's own problems are not the batch's), and each result is located through
 the ``SourceMap`` of the conversion (file, row, column); for RDF files the lines are looked up
