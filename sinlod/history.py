@@ -85,8 +85,10 @@ def diff_releases(
 
 
 def _lines(quads: tuple[ox.Quad, ...]) -> list[str]:
+    """One N-Quads line per quad. Split on LF alone: N-Quads escapes CR and LF in literals but
+    not U+2028, U+0085 and the like, which ``str.splitlines`` would also split on."""
     text = (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
-    return text.splitlines()
+    return text.split("\n")[:-1]
 
 
 def render_nq(diff: ReleaseDiff) -> str:

@@ -60,7 +60,7 @@ def three_releases(store: Store) -> list[str]:
 def apply_patch(before: set[ox.Quad], patch: str) -> set[ox.Quad]:
     """Apply an RDF Patch (https://afs.github.io/rdf-patch/) as a reader of the format would:
     headers, one transaction, ``A`` and ``D`` rows of N-Quads terms."""
-    lines = patch.splitlines()
+    lines = patch.split("\n")[:-1]  # LF only: literals may hold U+2028 and the like
     assert lines[0].startswith("H id <") and lines[1].startswith("H prev <")
     assert lines[2] == "TX ." and lines[-1] == "TC ."
     out = set(before)
@@ -92,7 +92,7 @@ def test_diff_between_any_two_kept_releases_is_exact(store: Store) -> None:
             removed = {q for q in contents[old] if q not in contents[new]}
             assert set(diff.summary.added_quads) == added
             assert set(diff.summary.removed_quads) == removed
-            nq = render_nq(diff).splitlines()
+            nq = render_nq(diff).split("\n")[:-1]
             assert [x[0] for x in nq] == ["-"] * len(removed) + ["+"] * len(added)
             plus = {q for x in nq if x[0] == "+" for q in ox.parse(x[2:], ox.RdfFormat.N_QUADS)}
             assert plus == added
@@ -307,3 +307,42 @@ def test_keep_releases_sets_how_many_past_releases_can_be_read(tmp_path: Path) -
     few.replace_graphs({G: triples(1)})
     assert few.kept_releases() == [few.release_id]
     assert len(few.releases()) == 10  # the log keeps every release
+
+
+# -- the patch and nq renderings, for any quads ----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sinlod.change_summary import summarise  # noqa: E402
+from sinlod.history import ReleaseDiff  # noqa: E402
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_iri = st.sampled_from(["http://e/a", "http://e/b", "https://e/ü", "urn:x:1"]).map(ox.NamedNode)
+_literal = st.one_of(
+    _text.map(ox.Literal),
+    st.tuples(_text, st.sampled_from(["en", "nl", "de-at"])).map(
+        lambda t: ox.Literal(t[0], language=t[1])
+    ),
+    st.integers().map(
+        lambda n: ox.Literal(
+            str(n), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        )
+    ),
+)
+_subject = st.one_of(_iri, st.sampled_from(["b1", "b2"]).map(ox.BlankNode))
+_graph = st.one_of(st.just(ox.DefaultGraph()), _iri)
+_quad = st.builds(ox.Quad, _subject, _iri, st.one_of(_iri, _literal, _subject), _graph)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(_quad, max_size=12), st.sets(_quad, max_size=12))
+def test_the_patch_turns_any_quads_into_any_others(
+    before: set[ox.Quad], after: set[ox.Quad]
+) -> None:
+    diff = ReleaseDiff("000001-a", "000002-b", summarise(before, after))
+    assert apply_patch(before, render_patch(diff, BASE)) == after
+    lines = render_nq(diff).split("\n")[:-1]
+    minus = {q for x in lines if x[0] == "-" for q in ox.parse(x[2:], ox.RdfFormat.N_QUADS)}
+    plus = {q for x in lines if x[0] == "+" for q in ox.parse(x[2:], ox.RdfFormat.N_QUADS)}
+    assert (before - minus) | plus == after and not minus & plus
