@@ -317,7 +317,7 @@ from hypothesis import strategies as st  # noqa: E402
 from sinlod.change_summary import summarise  # noqa: E402
 from sinlod.history import ReleaseDiff  # noqa: E402
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
 _iri = st.sampled_from(["http://e/a", "http://e/b", "https://e/ü", "urn:x:1"]).map(ox.NamedNode)
 _literal = st.one_of(
     _text.map(ox.Literal),
