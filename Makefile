@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+HAPROXY := /usr/sbin/haproxy
+VIRTUOSO := /usr/bin/virtuoso-t
 STORE ?= var/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup assets browser run publish test conformance lint format clean reference loadtest
+.PHONY: help setup assets browser haproxy virtuoso run publish test conformance lint format clean reference loadtest
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,13 +43,34 @@ browser: ## Install headless Chromium and ChromeDriver from Debian's packages
 		fi; \
 	fi
 
+# tests/e2e/test_replicas.py puts Debian's HAProxy in front of three `sinlod serve` replicas.
+haproxy: ## Install HAProxy from Debian's packages (the replica test runs deploy/haproxy.cfg)
+	@if [ ! -x $(HAPROXY) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+		else \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+		fi; \
+	fi
+
+# tests/remote/ run the remote backend against Virtuoso Open Source 7 (its server binary and isql:
+# Debian's virtuoso-opensource-7-bin, without the system service the full package sets up).
+virtuoso: ## Install Virtuoso Open Source from Debian's packages (the remote-backend tests)
+	@if [ ! -x $(VIRTUOSO) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7-bin >/dev/null; \
+		else \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7-bin >/dev/null; \
+		fi; \
+	fi
+
 publish: $(STAMP) ## Convert, validate and publish the shipped dataset into var/store
 	$(BIN)/sinlod publish data/records --store $(STORE)
 
 run: publish $(ASSETS) ## Set up, publish the shipped dataset and serve it on http://127.0.0.1:8000
 	$(BIN)/sinlod serve --store $(STORE) --host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(ASSETS) browser ## Set up and run the whole test suite
+test: $(STAMP) $(ASSETS) browser haproxy virtuoso ## Set up and run the whole test suite
 	$(BIN)/python -m pytest
 
 conformance: $(STAMP) ## Run the W3C SPARQL 1.1 suites against a live server and print a per-suite table

@@ -21,6 +21,13 @@ dies, so the switch costs no start-up (about a second, most of it imports) even 
 worker; the spare is then replaced in the background. A worker that dies is replaced; one
 that retired and is still there ``watchdog.KILL_AFTER`` seconds later is killed. SIGINT or
 SIGTERM stops the workers gracefully (uvicorn finishes what is running).
+
+With ``drain`` seconds (the ``drain_seconds`` setting), the first SIGTERM or SIGINT does not stop
+at once: the parent sends ``drain`` to every worker, which from then on answers ``/healthz`` with
+503 and every response with ``Connection: close``, and keeps accepting and serving; when the time
+is up it stops as above. A load balancer's health check thus takes the server out while it still
+answers everything sent to it, and no request reaches a closed port (``docs/deploy.md``). A second
+signal stops at once.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ STARTUP_FAILURE = 3
 STOP_GRACE = 30.0
 #: Parent → worker: the worker's retirement is noted, no more connections will follow.
 RETIRED = b"retired"
+#: Parent → worker: the server is stopping after a drain period; fail the health check.
+DRAIN = b"drain"
 #: Seconds a retired worker leaves its idle keep-alive connections open, so that a client asking
 #: again gets its answer with ``Connection: close`` instead of a connection closed under its next
 #: request (the race every HTTP/1.1 client can lose when a server closes an idle connection).
@@ -58,15 +67,16 @@ IDLE_GRACE = 0.5
 
 
 class _CloseWhenRetired:
-    """ASGI layer: once the worker is retired, every answer says ``Connection: close`` (uvicorn
-    then closes the connection after it), so keep-alive clients move to the other workers."""
+    """ASGI layer: once the worker is retired (or the server drains), every answer says
+    ``Connection: close`` (uvicorn then closes the connection after it), so keep-alive clients
+    move to the other workers (or, through a load balancer, to the other servers)."""
 
     def __init__(self, app: Any, server: _HandedServer) -> None:
         self.app = app
         self.server = server
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if not self.server.retired:
+        if not (self.server.retired or self.server.draining):
             await self.app(scope, receive, send)
             return
 
@@ -86,6 +96,7 @@ class _HandedServer(uvicorn.Server):
         self.channel = channel
         self._pending: set[asyncio.Task[Any]] = set()
         self.retired = False
+        self.draining = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await self.lifespan.startup()
@@ -120,6 +131,9 @@ class _HandedServer(uvicorn.Server):
                     task.add_done_callback(self._pending.discard)
                 if data == RETIRED:
                     self.retired = True
+                if data == DRAIN:
+                    # Each request's ``request.state`` is a copy of this: /healthz reads it.
+                    self.draining = self.lifespan.state["draining"] = True
                 if data == RETIRED or (not data and not fds):
                     # Retired, or the parent has gone: stop as on a signal.
                     loop.remove_reader(self.channel.fileno())
@@ -184,6 +198,7 @@ class Balancer:
         *,
         memory_limit: int = 0,
         warm_spare: bool = True,
+        drain: float = 0.0,
     ) -> None:
         self.config = config
         self.sock = sock
@@ -194,6 +209,10 @@ class Balancer:
         self.spare: _Worker | None = None
         self.retiring: list[_Worker] = []
         self.stop = threading.Event()
+        self.drain = drain
+        #: When the drain period ends (monotonic); None: not draining.
+        self.draining_until: float | None = None
+        self.drain_sent: set[_Worker] = set()
         self.next = 0
         self.failed = False
         self.selector = selectors.DefaultSelector()
@@ -213,7 +232,26 @@ class Balancer:
         return worker
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stop.set()
+        if self.drain > 0 and self.draining_until is None:
+            self.draining_until = time.monotonic() + self.drain
+        else:
+            self.stop.set()
+
+    def _keep_draining(self) -> None:
+        """Tell every worker (one that started meanwhile too) to drain; stop when time is up."""
+        if self.draining_until is None:
+            return
+        if not self.drain_sent:
+            log.info("Draining for %.1f s: /healthz answers 503, then stopping", self.drain)
+        for worker in [*self.serving, *([self.spare] if self.spare else [])]:
+            if worker.ready and worker not in self.drain_sent:
+                try:
+                    worker.channel.send(DRAIN)
+                    self.drain_sent.add(worker)
+                except OSError:
+                    pass  # gone: replaced, and the new one is told when ready
+        if time.monotonic() >= self.draining_until:
+            self.stop.set()
 
     def run(self) -> None:
         """Serve until SIGINT or SIGTERM. Raises ``SystemExit(3)`` when a worker cannot start."""
@@ -233,6 +271,7 @@ class Balancer:
                     else:
                         self._from_worker(key.data)
                 self._look_after()
+                self._keep_draining()
         finally:
             self._stop_workers()
             self.selector.close()

@@ -60,6 +60,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
             workers,
             memory_limit=settings.worker_memory_limit * 1_000_000,
             warm_spare=settings.warm_spare,
+            drain=settings.drain_seconds,
         ).run()
     finally:
         sock.close()
