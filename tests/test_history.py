@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sinlod.history import diff_releases, render_nq, render_patch, restore, rollback
+from sinlod.change_summary import summarise
+from sinlod.history import ReleaseDiff, diff_releases, render_nq, render_patch, restore, rollback
 from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store.backend import StoreBackend
 from sinlod.store.layout import KEEP_SNAPSHOTS
@@ -293,10 +296,8 @@ def test_keep_releases_sets_how_many_past_releases_can_be_read(tmp_path: Path) -
     from sinlod.config import Settings
     from sinlod.store.backend import open_backend
 
-    settings = dataclasses.replace(
-        Settings.load(env={}, store_path=tmp_path / "store"), keep_releases=6
-    )
-    with open_backend(settings, read_only=False) as store:
+    config = Settings.load(env={}, store_path=tmp_path / "store")
+    with open_backend(dataclasses.replace(config, keep_releases=6), read_only=False) as store:
         ids = [store.replace_graphs({G: triples(n + 1)}).id for n in range(8)]
         assert store.kept_releases() == ids[1:]  # six past releases and the current one
         rollback(store, ids[1])  # far back, still kept
@@ -311,11 +312,6 @@ def test_keep_releases_sets_how_many_past_releases_can_be_read(tmp_path: Path) -
 
 # -- the patch and nq renderings, for any quads ----------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from sinlod.change_summary import summarise  # noqa: E402
-from sinlod.history import ReleaseDiff  # noqa: E402
 
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
 _iri = st.sampled_from(["http://e/a", "http://e/b", "https://e/ü", "urn:x:1"]).map(ox.NamedNode)
