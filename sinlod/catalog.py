@@ -9,7 +9,7 @@ server is reached at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +18,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 from sinlod.config import Settings
 from sinlod.linking import AUTHORITY, LINK_TARGETS
 from sinlod.namespaces import PREFIXES
-from sinlod.store.graphs import data_graphs
+from sinlod.store.datasets import Dataset, group_datasets
+from sinlod.store.graphs import data_graphs, dataset_prefix
 from sinlod.store.releases import Release
 
 RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
@@ -110,6 +111,8 @@ def void_triples(store: Store, settings: Settings, urls: Urls) -> list[Triple]:
         graphs,
     )
     add(Triple(ds, _n("void:entities"), _int(Literal(str(entities)))))
+    for part, dataset in _parts(store, ds, settings):
+        out.extend(_void_part(ds, part, dataset, settings, urls))
     out.extend(_partitions(store, ds, graphs))
     out.extend(_vocabularies(store, ds, graphs))
     out.extend(_examples(store, ds, settings, graphs))
@@ -256,8 +259,13 @@ def catalog_triples(
     urls: Urls,
     modified: datetime | None = None,
     release: Release | None = None,
+    releases: Sequence[Release] = (),
 ) -> list[Triple]:
     """A DCAT-AP 3 catalogue: catalogue, dataset, dump distributions and the SPARQL data service.
+
+    The catalogue lists the whole store (``id/dataset/sinlod``: every dump, the SPARQL endpoint,
+    the change feed) and each dataset published into it (``id/dataset/sinlod/{name}``, a part of
+    the whole, with one Turtle distribution per graph); ``releases`` (the release log) dates each.
 
     Spatial coverage is the set of EU country codes linked from the data; temporal coverage spans
     the earliest and latest dates stated; both are recomputed from the store. The dataset points
@@ -368,7 +376,111 @@ def catalog_triples(
     )
     add(Triple(service, _n("dct:license"), NamedNode(settings.license_iri)))
     out.extend(_change_feed(cat, ds, settings, urls))
+    for part, dataset in _parts(store, ds, settings, releases):
+        out.extend(_dcat_part(cat, ds, part, dataset, settings, urls))
     return out
+
+
+# -- the datasets in the store (issue 11): each a part of the whole, with its own distributions --
+
+
+def _parts(
+    store: Store, ds: NamedNode, settings: Settings, releases: Sequence[Release] = ()
+) -> list[tuple[NamedNode, Dataset]]:
+    """Each dataset of the store and its IRI, ``{whole}/{name}``: triples counted per graph."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    counts = {
+        g.value: int(n.value)
+        for g, n in _select(store, query, data_graphs(store, settings.base_iri))
+        if isinstance(g, NamedNode) and isinstance(n, Literal)
+    }
+    return [
+        (NamedNode(f"{ds.value}/{d.name}"), d)
+        for d in group_datasets(counts, settings.base_iri, releases)
+    ]
+
+
+def _graph_dumps(
+    part: NamedNode, dataset: Dataset, settings: Settings, urls: Urls
+) -> Iterator[tuple[NamedNode, str, str]]:
+    """(distribution, table, dump URL) per graph of ``dataset``: ``/dumps/{dataset}/{table}.ttl``
+    (``/dumps/`` serves each graph under its name after ``{base}graph/``)."""
+    prefix = dataset_prefix(settings.base_iri, dataset.name)
+    for graph in dataset.graphs:
+        table = graph.removeprefix(prefix)
+        key = f"{dataset.name}/{table}"
+        yield urls.thing("distribution", key), table, urls.dump(key + ".ttl")
+
+
+def _void_part(
+    ds: NamedNode, part: NamedNode, dataset: Dataset, settings: Settings, urls: Urls
+) -> Iterator[Triple]:
+    yield Triple(ds, _n("void:subset"), part)
+    yield Triple(part, RDF_TYPE, _n("void:Dataset"))
+    yield Triple(part, _n("dct:title"), Literal(f"Dataset {dataset.name}", language="en"))
+    yield Triple(part, _n("dct:identifier"), Literal(dataset.name))
+    yield Triple(part, _n("void:triples"), _int(Literal(str(dataset.triples))))
+    for _dist, _table, url in _graph_dumps(part, dataset, settings, urls):
+        yield Triple(part, _n("void:dataDump"), NamedNode(url))
+
+
+def _dcat_part(
+    cat: NamedNode,
+    ds: NamedNode,
+    part: NamedNode,
+    dataset: Dataset,
+    settings: Settings,
+    urls: Urls,
+) -> Iterator[Triple]:
+    """One dataset as a DCAT-AP dataset of the catalogue, part of the whole store."""
+    en = "en"
+    name = dataset.name
+    graphs = len(dataset.graphs)
+    yield Triple(cat, _n("dcat:dataset"), part)
+    yield Triple(ds, _n("dct:hasPart"), part)
+    yield Triple(part, RDF_TYPE, _n("dcat:Dataset"))
+    yield Triple(part, _n("dct:isPartOf"), ds)
+    yield Triple(part, _n("dct:identifier"), Literal(name))
+    yield Triple(
+        part, _n("dct:title"), Literal(f"{settings.dataset_title}: dataset {name}", language=en)
+    )
+    yield Triple(
+        part,
+        _n("dct:description"),
+        Literal(
+            f"The records published as the dataset {name}: {dataset.triples} triples in"
+            f" {graphs} graph{'s' * (graphs != 1)}, one per source file.",
+            language=en,
+        ),
+    )
+    yield Triple(part, _n("dct:publisher"), urls.thing("agent", "publisher"))
+    yield Triple(part, _n("dcat:contactPoint"), urls.thing("contact", "sinlod"))
+    yield Triple(part, _n("dcat:landingPage"), NamedNode(urls.public))
+    yield Triple(part, _n("dcat:theme"), NamedNode(AUTHORITY + "data-theme/SOCI"))
+    last = dataset.last_release
+    if last is not None:
+        yield Triple(part, _n("dct:modified"), _dt(last.ended))
+        yield Triple(part, _n("dcat:version"), Literal(last.id))
+        yield Triple(part, _n("prov:wasGeneratedBy"), NamedNode(last.iri))
+    for dist, table, url in _graph_dumps(part, dataset, settings, urls):
+        yield Triple(part, _n("dcat:distribution"), dist)
+        yield Triple(dist, RDF_TYPE, _n("dcat:Distribution"))
+        yield Triple(dist, _n("dct:title"), Literal(f"{table} ({name}) as Turtle", language=en))
+        yield Triple(dist, _n("dcat:accessURL"), NamedNode(url))
+        yield Triple(dist, _n("dcat:downloadURL"), NamedNode(url))
+        yield Triple(
+            dist,
+            _n("dcat:mediaType"),
+            NamedNode("https://www.iana.org/assignments/media-types/text/turtle"),
+        )
+        yield Triple(dist, _n("dct:format"), NamedNode(AUTHORITY + "file-type/RDF_TURTLE"))
+        yield Triple(dist, _n("dct:license"), NamedNode(settings.license_iri))
+
+
+def _dt(value: datetime) -> Literal:
+    return Literal(
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=NamedNode(XSD + "dateTime")
+    )
 
 
 #: The LDES specification, which the change feed conforms to.

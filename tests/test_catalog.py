@@ -119,3 +119,28 @@ def test_catalog_missing_title_is_caught_by_the_official_shapes(store: Store, ur
 
 def test_fixture_paths_exist() -> None:
     assert Path(DCAT_AP / "shapes.ttl").is_file()
+
+
+def test_each_dataset_is_a_dcat_dataset_with_its_own_distributions(
+    store: Store, urls: Urls
+) -> None:
+    """Issue 11: the catalogue lists every dataset of the store (the fixture holds two), each a
+    part of the whole with one Turtle distribution per graph; the whole still conforms."""
+    g = _graph(catalog_triples(store, Settings.load(env={}), urls))
+    dcat, dct = "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
+    whole = "https://w3id.org/sinlod/id/dataset/sinlod"
+    rows = g.query(
+        f"SELECT ?d ?name ?url WHERE {{ ?cat <{dcat}dataset> ?d . ?d <{dct}identifier> ?name ;"
+        f" <{dct}isPartOf> <{whole}> ; <{dcat}distribution>/<{dcat}downloadURL> ?url }}"
+    )
+    assert sorted((str(d), str(n), str(u)) for d, n, u in rows) == [
+        (whole + "/sinlod", "sinlod", "http://127.0.0.1:8000/dumps/sinlod/organisations.ttl"),
+        (whole + "/sinlod", "sinlod", "http://127.0.0.1:8000/dumps/sinlod/projects.ttl"),
+        (whole + "/steward", "steward", "http://127.0.0.1:8000/dumps/steward/places.ttl"),
+    ]
+    void = _graph(void_triples(store, Settings.load(env={}), urls))
+    parts = void.query(
+        f"SELECT ?name ?n WHERE {{ <{whole}> <{VOID}subset> ?p . ?p <{dct}identifier> ?name ;"
+        f" <{VOID}triples> ?n }}"
+    )
+    assert sorted((str(name), int(n)) for name, n in parts) == [("sinlod", 11), ("steward", 4)]

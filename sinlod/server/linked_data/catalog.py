@@ -70,7 +70,8 @@ def _catalog(
     snapshot: ox.Store, settings: Settings, urls: Urls, store: StoreBackend
 ) -> list[ox.Triple]:
     log = store.releases()  # beside the data: read here, linked from the dataset
-    return catalog_triples(snapshot, settings, urls, store.last_modified, log[-1] if log else None)
+    last = log[-1] if log else None
+    return catalog_triples(snapshot, settings, urls, store.last_modified, last, log)
 
 
 DESCRIPTIONS: dict[str, tuple[str, Describe]] = {

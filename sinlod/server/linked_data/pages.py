@@ -35,7 +35,7 @@ from sinlod.server.http.urls import ONTOLOGY_BASE, alternate_url, link_for, serv
 from sinlod.server.linked_data.describe import Description
 from sinlod.server.linked_data.views import RDF_TYPE, build
 from sinlod.server.protocol.execute import used_prefixes
-from sinlod.store import Release
+from sinlod.store import Dataset, Release, group_datasets
 from sinlod.store.backend import StoreBackend
 from sinlod.store.search_index import Thing
 
@@ -201,6 +201,7 @@ async def landing(
     classes = await anyio.to_thread.run_sync(lambda: _class_rows(store, index.counts(), lang))
     release = await anyio.to_thread.run_sync(lambda: latest_release(store))
     hits = await anyio.to_thread.run_sync(lambda: index.search(q, lang)) if q else None
+    found = await anyio.to_thread.run_sync(lambda: published_datasets(store, release, settings))
     return render(
         request,
         "landing.html",
@@ -208,6 +209,7 @@ async def landing(
         query=q,
         classes=classes,
         release=release,
+        datasets=found,
         hits=_links(hits, lang, request, settings) if hits is not None else None,
     )
 
@@ -248,6 +250,16 @@ async def browse(
         pages=pages,
         total=total,
     )
+
+
+def published_datasets(
+    store: StoreBackend, release: Release | None, settings: Settings
+) -> list[Dataset]:
+    """The datasets as the latest release counted them (triples per graph after it): the page
+    runs no query for them."""
+    if release is None:
+        return []
+    return group_datasets(release.graphs, settings.base_iri, store.releases())
 
 
 def latest_release(store: StoreBackend) -> Release | None:
