@@ -270,9 +270,7 @@ def _formatted_date(name: str, fmt: Any, where: str) -> Parser:
         raise InputError(f'{where}: unsupported date format "{fmt}"') from exc
     if not {"y", "m", "d"} <= set(compiled.groupindex):
         hint = " (MM is the month; mm means minutes)" if "mm" in fmt and "M" not in fmt else ""
-        raise InputError(
-            f'{where}: date format "{fmt}" needs yyyy, MM (or M) and dd (or d){hint}'
-        )
+        raise InputError(f'{where}: date format "{fmt}" needs yyyy, MM (or M) and dd (or d){hint}')
     datatype = _dt(name)
     what = "a date" if name == "date" else "a date and time"
 
