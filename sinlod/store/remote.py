@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -44,7 +45,7 @@ import pyoxigraph as ox
 from sinlod.errors import InputError, QueryError, QueryEvaluationError, StoreError
 from sinlod.sparql_text import declares_dataset, tokens
 from sinlod.store.graphs import releases_graph
-from sinlod.store.history import differing_graphs, resolve_release
+from sinlod.store.history import resolve_release
 from sinlod.store.layout import KEEP_SNAPSHOTS
 from sinlod.store.releases import (
     Release,
@@ -140,12 +141,13 @@ class RemoteStore:
         query_timeout: float = 10.0,
         refresh_interval: float = 1.0,
         max_result_bytes: int = 512_000_000,
+        namespace: str | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.graph_store_url = graph_store_url
         self.base_iri = base_iri
-        self._prefix = f"{base_iri}store/"
+        self._prefix = namespace or f"{base_iri}store/"
         self._read_only = read_only
         self._query_timeout = query_timeout
         self._refresh_interval = refresh_interval
@@ -193,6 +195,7 @@ class RemoteStore:
             query_timeout=settings.query_timeout,
             refresh_interval=settings.remote_refresh_interval,
             max_result_bytes=max(64_000_000, settings.max_results * 4096),
+            namespace=settings.remote_namespace,
         )
         store.refresh()
         return store
@@ -708,7 +711,7 @@ class RemoteStore:
             carried = [
                 t for rid in new_ids for t in release_triples(dumped_log, self.base_iri, rid)
             ]
-            changed = differing_graphs(self.oxigraph, loaded)
+            changed = _relabelled_differences(self.oxigraph, loaded)
             if changed == [] and not new_ids:
                 return count
             self._write(
@@ -1017,6 +1020,22 @@ def _changed_graphs(old: ox.Store, new: ox.Store) -> list[str | None]:
     names = {g.value for s in (old, new) for g in s.named_graphs() if isinstance(g, ox.NamedNode)}
     candidates: list[str | None] = [None, *sorted(names)]
     return [g for g in candidates if set(_graph(old, g)) != set(_graph(new, g))]
+
+
+def _relabelled_differences(old: ox.Store, new: ox.Store) -> list[str] | None:
+    """As ``history.differing_graphs``, blank-node labels aside: a remote store relabels blank
+    nodes on upload, so a dump read back has labels of its own."""
+
+    def lines(store: ox.Store, graph: str | None) -> set[str]:
+        return {_BLANK_LABEL.sub("_:b", str(t)) for t in _graph(store, graph)}
+
+    if lines(old, None) != lines(new, None):
+        return None
+    names = {g.value for s in (old, new) for g in s.named_graphs() if isinstance(g, ox.NamedNode)}
+    return [g for g in sorted(names) if lines(old, g) != lines(new, g)]
+
+
+_BLANK_LABEL = re.compile(r"_:[A-Za-z0-9_.-]+")
 
 
 def _triples(content: GraphContent) -> list[ox.Triple]:
