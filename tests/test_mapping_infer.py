@@ -157,7 +157,7 @@ def test_the_english_csv_with_commas_for_thousands(tmp_path: Path) -> None:
     mapping, report = infer_to(tmp_path, STEWARD / "projects-en.csv")
     assert '"Total budget (€)" -> grants.amount (100)' in report
     assert report.splitlines()[-2:] == [
-        '  "Notes"',
+        '  "Notes": text',
         'note: each row\'s key is made from "name_en" (sinlod:valueFrom)',
     ]
     sheet = STEWARD / "projects-en.csv"
@@ -226,3 +226,47 @@ def test_an_organisation_sheet_is_told_apart_from_places(tmp_path: Path, model: 
         ("Website", "organisations.page"),
     ]
     assert proposal.unmatched == ["Plaats"]
+
+
+def test_a_code_column_keys_the_rows_and_unmatched_columns_say_what_they_hold(
+    tmp_path: Path, model: Model
+) -> None:
+    sheet = tmp_path / "lijst.csv"
+    sheet.write_text(
+        "Projectcode,Projectnaam,Gemeente,Subsidiedatum,Aantal vrijwilligers\n"
+        "BK-01,Buurtkracht,NL,01/02/2021,1.250\nWW 02,Wijkwerkplaats,BE,15/09/2022,80\n",
+        encoding="utf-8",
+    )
+    proposal = infer_mapping(sheet, model, table="projects")
+    assert [(h, c) for h, c, _ in proposal.matched][:2] == [
+        ("Projectcode", "projects.id"),
+        ("Projectnaam", "projects.name_nl"),
+    ]
+    assert proposal.kinds == {
+        "Gemeente": "country codes (ISO 3166 alpha-2)",
+        "Subsidiedatum": "dates (dd/MM/yyyy)",
+        "Aantal vrijwilligers": "numbers (1.250)",
+    }
+    quads = list(
+        convert([sheet], Settings.load(env={}), mapping_files=[_write(tmp_path, proposal)]).quads()
+    )
+    assert {q.subject.value for q in quads if q.predicate.value.endswith("prefLabel")} == {
+        ID + "project/bk-01",
+        ID + "project/ww-02",
+    }
+
+
+def _write(tmp_path: Path, proposal: object) -> Path:
+    path = tmp_path / "proposal.json"
+    path.write_text(json.dumps(proposal.metadata), encoding="utf-8")  # type: ignore[attr-defined]
+    return path
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import sinlod.mapping.fixes
+    import sinlod.mapping.infer
+
+    for module in (sinlod.mapping.infer, sinlod.mapping.fixes):
+        assert doctest.testmod(module).failed == 0

@@ -39,6 +39,8 @@ from sinlod.records import format_of, read_records, table_names
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
+DATES = frozenset({"sinlod:partialDate", "date", "dateTime"})
+NUMBERS = frozenset({"decimal", "integer", "double", "number", "nonNegativeInteger"})
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LANGUAGES = ("en", "nl", "de")
@@ -151,6 +153,8 @@ class Proposal:
     metadata: dict[str, Any]
     matched: list[tuple[str, str, float]] = field(default_factory=list)  # header, column, score
     unmatched: list[str] = field(default_factory=list)
+    #: What the values of each unmatched header look like ("dates (dd/MM/yyyy)", "text").
+    kinds: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def report(self) -> str:
@@ -159,7 +163,7 @@ class Proposal:
         lines += [f'  "{h}" -> {c} ({s:.0f})' for h, c, s in self.matched]
         if self.unmatched:
             lines.append("not matched (kept as suppressed columns; edit the mapping to use them):")
-            lines += [f'  "{h}"' for h in self.unmatched]
+            lines += [f'  "{h}": {self.kinds.get(h, "text")}' for h in self.unmatched]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -292,6 +296,8 @@ def _score(header: str, column: ModelColumn) -> tuple[float, str | None]:
             s = float(fuzz.ratio(h, w))
             if len(w) >= 4 and w in h.split() + [h.replace(" ", "")]:
                 s = max(s, 95.0)
+            elif len(w) >= 4 and " " not in w and (h.endswith(w) or h.startswith(w)):
+                s = max(s, 90.0)  # a compound: "Projectcode", "Einddatum"
             elif len(w) >= 5 and len(h) >= len(w):  # a longer header around the word
                 s = max(s, fuzz.partial_ratio(h, w) * 0.9)
             if s > best:
@@ -304,13 +310,19 @@ def _header_language(header: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def match_headers(headers: list[str], columns: list[ModelColumn]) -> list[Match]:
-    """The best one-to-one matches of headers to model columns above ``THRESHOLD``."""
+def match_headers(
+    headers: list[str],
+    columns: list[ModelColumn],
+    values: dict[str, list[str]] | None = None,
+) -> list[Match]:
+    """The best one-to-one matches of headers to model columns above ``THRESHOLD``; with
+    ``values``, only to columns whose datatype the header's cells fit ("Subsidiedatum" holds
+    dates, so it is not the amount of a subsidy)."""
     scored = []
     for header in headers:
         for column in columns:
             s, lang = _score(header, column)
-            if s >= THRESHOLD:
+            if s >= THRESHOLD and (values is None or _values_fit(column, values[header])):
                 scored.append((s, header, column, lang))
     scored.sort(key=lambda x: (-x[0], headers.index(x[1])))
     sheet_language = Counter(lang for _s, _h, _c, lang in scored if lang).most_common(1)
@@ -397,6 +409,44 @@ def _number_datatype(values: list[str], shipped: Any) -> Any:
     return shipped
 
 
+def guess(values: list[str]) -> tuple[Any, str]:
+    """A datatype for cells no model column claims, and how the report describes them.
+
+    >>> guess(["01/02/2021", "15/09/2022"])
+    ({'base': 'date', 'format': 'dd/MM/yyyy'}, 'dates (dd/MM/yyyy)')
+    >>> guess(["1.250.000", "480.000"])[1], guess(["NL", "be"])[1], guess([])[1]
+    ('numbers (1.250.000)', 'country codes (ISO 3166 alpha-2)', 'empty')
+    """
+    if not values:
+        return None, "empty"
+    if all(re.match(r"^(https?://|www\.)\S+$", v, re.I) for v in values):
+        return None, "web addresses"
+    if all(v.strip().upper() in ALPHA2_TO_ALPHA3 for v in values):
+        return None, "country codes (ISO 3166 alpha-2)"
+    if not all(v.isdigit() for v in values):
+        date = _date_datatype(values, {"base": "date"})
+        if _fits(date, values):
+            return date, f"dates ({date.get('format', 'yyyy-MM-dd')})"
+    for base in ("integer", "decimal"):
+        number = _number_datatype(values, base)
+        if _fits(number, values):
+            return number, f"numbers ({values[0]})"
+    return None, "text"
+
+
+def _values_fit(column: ModelColumn, values: list[str]) -> bool:
+    """Whether the cells fit the column's datatype, with the formats they are written in."""
+    datatype = column.description.get("datatype")
+    base = datatype.get("base") if isinstance(datatype, dict) else datatype
+    if datatype is None or not values:
+        return True
+    if base in DATES:
+        datatype = _date_datatype(values, datatype)
+    elif base in NUMBERS:
+        datatype = _number_datatype(values, datatype)
+    return _fits(datatype, values)
+
+
 def _describe(m: Match, name: str, values: list[str], notes: list[str]) -> dict[str, Any]:
     """The CSVW column for a matched header: the shipped description, fitted to the cells."""
     c: dict[str, Any] = {"name": name, "titles": m.header}
@@ -408,9 +458,9 @@ def _describe(m: Match, name: str, values: list[str], notes: list[str]) -> dict[
     datatype = c.get("datatype")
     base = datatype.get("base") if isinstance(datatype, dict) else datatype
     steps: list[str] = []
-    if base in {"sinlod:partialDate", "date", "dateTime"}:
+    if base in DATES:
         c["datatype"] = _date_datatype(values, datatype)
-    elif base in {"decimal", "integer", "double", "number"}:
+    elif base in NUMBERS:
         c["datatype"] = _number_datatype(values, datatype)
     elif isinstance(value_url, str) and value_url.startswith("country:"):
         steps = ["trim", "upper"]
@@ -493,12 +543,14 @@ def infer_mapping(
         sheet = sheets[0]
     reading = {"encoding": encoding, "delimiter": delimiter}
     headers, values = _sample(path, sheet, display, reading)
-    name = _table(table, model, headers)
-    matches = match_headers(headers, model.columns(name))
+    name = _table(table, model, headers, values)
+    matches = match_headers(headers, model.columns(name), values)
     return _proposal(name, model, path, sheet, headers, values, matches)
 
 
-def _table(table: str | None, model: Model, headers: list[str]) -> str:
+def _table(
+    table: str | None, model: Model, headers: list[str], values: dict[str, list[str]]
+) -> str:
     if table is not None:
         wanted = table.casefold().removeprefix("sinlod:")
         for name in model.tables:
@@ -512,7 +564,7 @@ def _table(table: str | None, model: Model, headers: list[str]) -> str:
 
     def fit(name: str) -> float:
         score = sum(
-            m.score for m in match_headers(headers, model.columns(name)) if not m.column.via
+            m.score for m in match_headers(headers, model.columns(name), values) if not m.column.via
         )
         words = TABLE_WORDS.get(name, ())
         # "Naam organisatie", "Projectnaam" say what the rows are; "Plaats" alone is a column
@@ -545,7 +597,9 @@ def _proposal(
         var = _variable(m.column.key if m else header, taken)
         if m is None:
             proposal.unmatched.append(header)
-            columns.append({"name": var, "titles": header, "suppressOutput": True})
+            datatype, proposal.kinds[header] = guess(values[header])
+            column = {"name": var, "titles": header, "suppressOutput": True}
+            columns.append(column | ({"datatype": datatype} if datatype else {}))
             continue
         proposal.matched.append((header, f"{m.column.table}.{m.column.key}", m.score))
         if m.column.key == "id" and m.column.via is None:
