@@ -376,7 +376,11 @@ def _workbook(
             codes = lists.for_column(c)
             cell = ws.cell(row=1, column=i)
             cell.comment = Comment(_comment_text(c, comments, codes), "sinlod")
-            ws.column_dimensions[get_column_letter(i)].width = max(12, len(header) + 2)
+            letter = get_column_letter(i)
+            ws.column_dimensions[letter].width = max(12, len(header) + 2)
+            if _as_text(c):  # Excel would turn 2025-03 into a day and 0012 into 12
+                ws.column_dimensions[letter].number_format = "@"
+                ws.cell(row=2, column=i).number_format = "@"
             if codes:
                 key = tuple(codes)
                 if key not in ranges:
@@ -395,6 +399,13 @@ def _workbook(
     hidden.sheet_state = "hidden"
     book.active = 1
     book.save(path)
+
+
+def _as_text(column: dict[str, Any]) -> bool:
+    """Whether a workbook column should hold text as typed: all but whole and decimal numbers."""
+    datatype = column.get("datatype")
+    base = datatype.get("base") if isinstance(datatype, dict) else datatype
+    return base not in {"integer", "decimal", "double", "nonNegativeInteger"}
 
 
 def _readme(name: str, directory: Path, tables: list[str]) -> str:

@@ -84,6 +84,9 @@ def test_the_workbook_has_a_sheet_per_table_drop_downs_and_comments(folder: Path
     column = country.formula1.split("!$")[1].split("$")[0]
     codes = [c.value for c in book["_lists"][column] if c.value]
     assert "NLD" in codes and "DEU" in codes and len(codes) > 200
+    projects = {c.value: c.column_letter for c in book["projects"][1]}
+    assert book["projects"].column_dimensions[projects["start"]].number_format == "@"  # 2025-03
+    assert book["projects"].column_dimensions[projects["hub_count"]].number_format == "General"
     for name in book.sheetnames[1:]:
         assert all(cell.comment and cell.comment.text for cell in book[name][1]), name
     roles = {str(dv.sqref): dv for dv in book["involvements"].data_validations.dataValidation}
