@@ -202,11 +202,17 @@ def _copy_snapshot(
         entries = sorted(os.scandir(origin), key=lambda e: e.name)
     except FileNotFoundError as exc:
         raise StoreError(f"{src.root}: snapshot {name} vanished while copying; run again") from exc
-    for entry in entries:
+    for entry in list(entries):
         if not entry.is_file(follow_symlinks=False):
             raise StoreError(f"{origin}: unexpected entry {entry.name!r} in a snapshot")
         out = building / entry.name
-        size = entry.stat().st_size
+        try:
+            size = entry.stat().st_size
+        except FileNotFoundError as exc:
+            if not origin.is_dir():
+                raise StoreError(f"{src.root}: snapshot {name} was pruned while copying") from exc
+            entries.remove(entry)  # a temporary file (the search index being written) went
+            continue
         if out.is_file() and out.stat().st_size == size:
             kept += 1
             continue
@@ -215,7 +221,13 @@ def _copy_snapshot(
             os.link(shared[entry.name], out)
             linked += 1
             continue
-        copied_bytes += _copy_file(Path(entry.path), out, progress)
+        try:
+            copied_bytes += _copy_file(Path(entry.path), out, progress)
+        except StoreError:
+            if not origin.is_dir() or Path(entry.path).exists():
+                raise
+            entries.remove(entry)  # a temporary file (the search index being written) went
+            continue
         copied += 1
     wanted = {entry.name for entry in entries}
     for path in building.iterdir():  # a temporary file of a copy that was killed
