@@ -13,6 +13,7 @@ or the new one, never a mix; a publish that fails or is killed half-way leaves a
       write.lock            fcntl lock held by the one process that is writing
       snapshots/
         000007-3f9a1c2e/    a pyoxigraph store (the data), never written once CURRENT names it
+          sinlod-search.sqlite  its search index (``search_index.py``), written with the data
         000007-3f9a1c2e.releases  its release log: "releases-000003-9b1e0c4d.nq 48213", the
                             first 48213 bytes of that file (N-Quads)
         releases-000003-9b1e0c4d.nq  release logs, append-only: bytes once written never change
