@@ -270,3 +270,13 @@ def test_doctests() -> None:
 
     for module in (sinlod.mapping.infer, sinlod.mapping.fixes):
         assert doctest.testmod(module).failed == 0
+
+
+def test_headers_named_like_the_added_columns_do_not_collide(tmp_path: Path, model: Model) -> None:
+    sheet = tmp_path / "bron.csv"
+    sheet.write_text("Projectnaam,source,rdf_type,document_title\nA,x,y,z\n", encoding="utf-8")
+    proposal = infer_mapping(sheet, model, table="projects")
+    names = [c["name"] for c in proposal.metadata["tableSchema"]["columns"]]
+    assert len(names) == len(set(names))
+    (table,) = compile_metadata(proposal.metadata, "https://example.org/", "p.json")
+    assert table.column("source").suppress and not table.column("source_2").suppress

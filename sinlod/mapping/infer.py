@@ -39,6 +39,7 @@ from sinlod.records import format_of, read_records, table_names
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
+DCT_SOURCE = "http://purl.org/dc/terms/source"
 DATES = frozenset({"sinlod:partialDate", "date", "dateTime"})
 NUMBERS = frozenset({"decimal", "integer", "double", "number", "nonNegativeInteger"})
 SH = "http://www.w3.org/ns/shacl#"
@@ -205,10 +206,13 @@ class Model:
     def columns(self, table: str) -> list[ModelColumn]:
         """What a sheet of ``table`` may hold: its own columns, those its shapes allow from other
         tables' mappings, and the columns of tables one foreign key away."""
+        # The sheet itself is every record's source (see _virtual_columns): no source column.
         own = [
-            self._column(table, c) for c in self.schema(table)["columns"] if not c.get("virtual")
+            self._column(table, c)
+            for c in self.schema(table)["columns"]
+            if not c.get("virtual") and expand(c.get("propertyUrl", "")) != DCT_SOURCE
         ]
-        props = {expand(c.description.get("propertyUrl", "")) for c in own}
+        props = {expand(c.description.get("propertyUrl", "")) for c in own} | {DCT_SOURCE}
         borrowed: list[ModelColumn] = []
         classes = self._with_superclasses(expand(self.type_of(table) or ""))
         for path in sorted({p for c in classes for p in self.paths.get(c, ())}):
@@ -621,16 +625,17 @@ def _proposal(
                 f"{url}: no column gives each row a key (an id, code or name): sinlod mints an "
                 "IRI for every row from its own identifier; add such a column or use --table"
             )
-        key_var = "key"
+        key_var = _variable("key", taken)
         columns.append(
-            {"name": "key", "virtual": True, "suppressOutput": True}
+            {"name": key_var, "virtual": True, "suppressOutput": True}
             | {"sinlod:valueFrom": name_var[0], "sinlod:normalise": "slug"}
         )
         proposal.notes.append(f'each row\'s key is made from "{name_var[0]}" (sinlod:valueFrom)')
     own_about = about.replace("{id}", "{" + key_var + "}")
     columns = [_rekey(c, key_var) for c in columns]
     document = "id/document/" + (slugify(path.stem + (f"-{sheet}" if sheet else "")) or "sheet")
-    columns += _virtual_columns(model, table, matches, key_var, name_var, document, path, sheet)
+    virtual = _virtual_columns(model, table, matches, key_var, name_var, document, path, sheet)
+    columns += [c | {"name": _variable(c["name"], taken)} for c in virtual]
     proposal.metadata = {
         "@context": "http://www.w3.org/ns/csvw",
         "url": url,
