@@ -21,7 +21,7 @@ from sinlod.errors import InputError
 from sinlod.sourcemap import SourceMap
 from sinlod.validate.fast import Declined, RawResult
 from sinlod.validate.findings import Finding
-from sinlod.validate.hints import hint
+from sinlod.validate.hints import allowed_values, closest_allowed
 from sinlod.validate.render import compact
 from sinlod.validate.rules import Rules
 from sinlod.validate.terms import rdflib_node, to_nt, to_rdflib_triple
@@ -157,11 +157,9 @@ def _finding(
         # ^p: the value's cell points at the focus, so that cell is the place to fix
         locations = source_map.locate(value, f"<{inverse}>", focus) or locations
     text = _memo(memo, ("path", id(graph), node), lambda: path_text(graph, node))
-    key = ("hint", shape, component, value)
-    fix = _memo(memo, key, lambda: hint(rules, shape, component, value))  # "; closest allowed …"
     return Finding(
         severity=severity,
-        message=message + fix,
+        message=message + _hint(rules, memo, shape, component, value),
         focus=focus if focus.startswith("_:") else focus[1:-1],
         path=text if node is not None else None,
         value=value,
@@ -169,6 +167,18 @@ def _finding(
         constraint=_memo(memo, ("c", component), lambda: _compact(rules.prefixes, component)),
         locations=tuple(locations),
     )
+
+
+def _hint(rules: Rules, memo: dict[Any, Any], shape: Any, component: Any, value: str | None) -> str:
+    """``"; closest allowed values: …"`` for a value outside the list its shape allows, else
+    ``""``; the list is looked up once per shape, the closest values once per value."""
+    if value is None:
+        return ""
+    allowed = _memo(memo, ("in", shape, component), lambda: allowed_values(rules, shape, component))
+    if not allowed:
+        return ""
+    key = ("hint", shape, component, value)
+    return str(_memo(memo, key, lambda: closest_allowed(rules, value, allowed)))
 
 
 def _memo(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:

@@ -11,7 +11,7 @@ shape name a closed list of values, and for both the hint lists the nearest allo
 
 Closeness is rapidfuzz's weighted ratio over what a person types: the last segment of an IRI
 (the slug in a record's cell), a literal's text. Both engines' results go through here
-(``engines._finding``), so their findings stay identical.
+(``engines._hint``), so their findings stay identical.
 """
 
 from __future__ import annotations
@@ -28,14 +28,6 @@ from sinlod.validate.rules import Rules
 
 _IN = rdflib.URIRef("http://www.w3.org/ns/shacl#in")  # `in` is a keyword: no SH.in
 _SHOWN = 3
-
-
-def hint(rules: Rules, shape: Any, component: Any, value: str | None) -> str:
-    """``"; closest allowed values: `social-innovation`, ..."`` for ``value`` (N-Triples) that
-    failed ``component`` of ``shape``, or ``""`` when the shape names no list of values."""
-    if value is None:
-        return ""
-    return closest_allowed(rules, value, allowed_values(rules, shape, component))
 
 
 def allowed_values(rules: Rules, shape: Any, component: Any) -> list[rdflib.term.Node]:
