@@ -1274,7 +1274,10 @@ def restore_command(
     help="Copy the release but do not switch to it yet; a run without --stage switches.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
-def replicate_command(source: Path, target: Path, stage: bool, quiet: bool) -> None:
+@click.pass_context
+def replicate_command(
+    ctx: click.Context, source: Path, target: Path, stage: bool, quiet: bool
+) -> None:
     """Copy the release published in one store to another, switching the target last.
 
     A server on the target keeps answering from its release until the new one is complete
@@ -1287,7 +1290,8 @@ def replicate_command(source: Path, target: Path, stage: bool, quiet: bool) -> N
     """
     from sinlod.store.replicate import replicate
 
-    done = replicate(source, target, switch=not stage)
+    keep = settings_from(ctx).keep_releases
+    done = replicate(source, target, switch=not stage, keep=keep)
     if quiet:
         return
     if done.previous == done.release:

@@ -44,7 +44,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from sinlod.errors import StoreError
-from sinlod.store.layout import FORMAT_VERSION, LOG_FILE_PREFIX, StoreDirectory, _fsync_dir
+from sinlod.store.layout import (
+    FORMAT_VERSION,
+    KEEP_SNAPSHOTS,
+    LOG_FILE_PREFIX,
+    StoreDirectory,
+    _fsync_dir,
+)
 from sinlod.store.versions import BUILDING_PREFIX as VERSIONS_BUILDING
 from sinlod.store.versions import FOLDER as VERSIONS
 
@@ -80,6 +86,7 @@ def replicate(
     target: Path,
     *,
     switch: bool = True,
+    keep: int = KEEP_SNAPSHOTS,
     lock_timeout: float = 60.0,
     progress: Callable[[int], None] | None = None,
 ) -> Replicated:
@@ -88,10 +95,11 @@ def replicate(
     Idempotent: when the target already serves the source's release, nothing is copied. With
     ``switch`` false the release is copied and its log written but ``CURRENT`` is left alone
     (stage every replica first, then switch them all: the window in which two replicas serve
-    different releases is then the switches alone). ``progress`` is called with the bytes of
-    each chunk copied. Raises ``StoreError`` for a source with nothing published, an incomplete
-    source, a target that is ahead of or diverged from the source, or a file that cannot be
-    read or written.
+    different releases is then the switches alone). ``keep`` older snapshots stay on the target
+    (the ``keep_releases`` setting; only releases it was switched to). ``progress`` is called
+    with the bytes of each chunk copied. Raises ``StoreError`` for a source with nothing
+    published, an incomplete source, a target that is ahead of or diverged from the source, or
+    a file that cannot be read or written.
     """
     src = StoreDirectory(Path(source))
     if not src.check(create=False):
@@ -118,7 +126,7 @@ def replicate(
         _copy_versions(src.root, dst.root, progress)
         if switch:
             dst.switch(name, mtime_ns=src.current_mtime_ns())
-            dst.prune()
+            dst.prune(keep)
         return Replicated(name, previous, switch, *copied, log_bytes)
 
 
