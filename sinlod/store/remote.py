@@ -411,30 +411,27 @@ class RemoteStore:
         state = self._state
         stored = dict(state.graphs) if state else {}
         default = state.default if state else None
-        scoped = scope_query(sparql, stored, self._missing, base_iri)
+        scoped = scope_query(sparql, stored, self._missing, base_iri, named_graphs)
         # A BASE of the query's own comes later in the prologue and is resolved against this.
         text = f"BASE <{base_iri}>\n{scoped.text}" if base_iri else scoped.text
+        # The dataset as the embedded store makes it (``Store.query``), in stored names.
         missing = [self._missing]
         dataset: dict[str, list[str]] = {}
-        named_all = sorted(stored.values()) or missing
-        if default_graph is not None:
-            dataset["default-graph-uri"] = [stored.get(g, self._missing) for g in default_graph]
-            dataset["named-graph-uri"] = (
-                named_all
-                if named_graphs is None
-                else [stored.get(g, self._missing) for g in named_graphs] or missing
-            )
-        elif named_graphs is not None:
-            dataset["named-graph-uri"] = [
-                stored.get(g, self._missing) for g in named_graphs
-            ] or missing
-            dataset["default-graph-uri"] = missing
-        elif not declares_dataset(sparql):
+        if default_graph is not None or named_graphs is not None or not declares_dataset(sparql):
             everything = sorted({*stored.values(), *([default] if default else [])})
-            dataset["default-graph-uri"] = (
-                (everything or missing) if union_default_graph else [default or self._missing]
+            if default_graph is not None:
+                chosen = [stored.get(g, self._missing) for g in default_graph]
+            elif union_default_graph and not declares_dataset(sparql):
+                chosen = everything
+            else:
+                chosen = [default] if default else []
+            dataset["default-graph-uri"] = chosen or missing
+            named = (
+                sorted(stored.values())
+                if named_graphs is None
+                else [stored.get(g, self._missing) for g in named_graphs]
             )
-            dataset["named-graph-uri"] = named_all
+            dataset["named-graph-uri"] = named or missing
         result = self._query_raw(text, dataset, timeout=self._query_timeout + 1.0)
         if scoped.hidden and isinstance(result, ox.QuerySolutions):
             result = _without(result, scoped.hidden)

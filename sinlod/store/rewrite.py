@@ -8,7 +8,10 @@ and IRIs are never mistaken for keywords), in the three places a graph is named:
 
 * ``FROM <g>`` and ``FROM NAMED <g>``: the stored name of ``g`` in that release (a name no graph
   has when ``g`` is not in it, so it is empty as it should be);
-* ``GRAPH <g> { … }``: the same;
+* ``GRAPH <g> { … }``: the same; when ``g`` is not among the graphs the query may name (not in
+  the release, or not among its ``FROM NAMED``/``named-graph-uri``), ``{ { GRAPH <none> { … } }
+  FILTER(false) }``, which matches nothing, as SPARQL says: Virtuoso 7 reads the dataset's other
+  graphs for a ``GRAPH <g>`` that is not in it, and drops a ``FILTER(false)`` inside that group;
 * ``GRAPH ?g { … }`` becomes ``{ GRAPH ?h { … } VALUES (?h ?g) { (<stored> <logical>) … } }``:
   ``?g`` is bound to the logical name, so ``FILTER(?g = <…>)``, ``STR(?g)``, ``VALUES ?g`` and
   the results all see the names of the data. ``?h`` is a fresh variable; ``SELECT *`` would show
@@ -20,7 +23,7 @@ relative IRI after ``GRAPH``/``FROM`` is resolved against the base before the lo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -37,7 +40,11 @@ class Scoped:
 
 
 def scope_query(
-    text: str, stored: Mapping[str, str], missing: str, base_iri: str | None = None
+    text: str,
+    stored: Mapping[str, str],
+    missing: str,
+    base_iri: str | None = None,
+    named: Collection[str] | None = None,
 ) -> Scoped:
     """``text`` with every graph it names by IRI or variable mapped through ``stored`` (logical
     name → stored name); ``missing`` is the stored name of graphs the release does not have.
@@ -52,6 +59,7 @@ def scope_query(
     toks = list(tokens(text))
     prefixes = declared_prefixes(toks)
     base = _declared_base(toks, base_iri)
+    visible = _named_graphs(toks, prefixes, base, named)
     stem = _fresh_stem(text)
     values = " ".join(f"(<{p}> <{g}>)" for g, p in sorted(stored.items()))
     edits: list[tuple[int, int, str]] = []
@@ -71,10 +79,20 @@ def scope_query(
         if not tok.is_keyword("GRAPH") or i + 1 >= len(toks):
             continue
         target = toks[i + 1]
-        if target.kind != "var":
-            edits += _named(target, prefixes, base, stored, missing)
-            continue
         close = _block_end(toks, i)
+        if target.kind != "var":
+            iri = _iri(target, prefixes, base)
+            if iri is None:
+                continue
+            if iri in stored and (visible is None or iri in visible):
+                edits.append((target.start, target.start + len(target.text), f"<{stored[iri]}>"))
+            elif close >= 0:  # Virtuoso reads other graphs for a GRAPH <g> not in the dataset
+                edits.append(
+                    (tok.start, target.start + len(target.text), f"{{ {{ GRAPH <{missing}>")
+                )
+                end = toks[close].start + 1
+                edits.append((end, end, " } FILTER(false) }"))
+            continue
         if close < 0:
             continue  # not a graph pattern pyoxigraph would accept; the store says why
         helper = f"{stem}{len(hidden) + 1}"
@@ -98,6 +116,28 @@ def _named(
     if iri is None:
         return []
     return [(tok.start, tok.start + len(tok.text), f"<{stored.get(iri, missing)}>")]
+
+
+def _named_graphs(
+    toks: Sequence[Token],
+    prefixes: Mapping[str, str],
+    base: str | None,
+    named: Collection[str] | None,
+) -> set[str] | None:
+    """The graphs ``GRAPH`` can reach: the protocol's named graphs, else the query's own
+    ``FROM NAMED`` (none when it has only ``FROM``), else all (None)."""
+    if named is not None:
+        return set(named)
+    found: set[str] | None = None
+    for i, tok in enumerate(toks):
+        if not tok.is_keyword("FROM") or i + 1 >= len(toks):
+            continue
+        found = found if found is not None else set()
+        if toks[i + 1].is_keyword("NAMED") and i + 2 < len(toks):
+            iri = _iri(toks[i + 2], prefixes, base)
+            if iri is not None:
+                found.add(iri)
+    return found
 
 
 def _iri(tok: Token, prefixes: Mapping[str, str], base: str | None) -> str | None:
