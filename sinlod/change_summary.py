@@ -25,9 +25,8 @@ removed thing). Graphs and things are sorted by IRI.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,7 +157,16 @@ def summarise(before: Iterable[ox.Quad], after: Iterable[ox.Quad]) -> ChangeSumm
     >>> summary.added, summary.removed, [(t.iri, t.change) for t in summary.things]
     (2, 1, [('http://e/s', 'changed'), ('http://e/t', 'added')])
     """
-    old, new = set(before), set(after)
+    return _summary(set(before), set(after))
+
+
+def _summary(
+    old: set[ox.Quad],
+    new: set[ox.Quad],
+    kept: Callable[[set[str]], set[ox.Quad]] | None = None,
+) -> ChangeSummary:
+    """The summary of ``old`` → ``new``; ``kept`` gives, for the subjects touched, the quads
+    about them outside the compared graphs (they count for things, before and after alike)."""
     added, removed = new - old, old - new
     before_count: Counter[GraphName] = Counter(_graph(q) for q in old)
     after_count: Counter[GraphName] = Counter(_graph(q) for q in new)
@@ -168,9 +176,11 @@ def summarise(before: Iterable[ox.Quad], after: Iterable[ox.Quad]) -> ChangeSumm
         GraphChange(g, before_count[g], after_count[g], plus[g], minus[g])
         for g in sorted(set(before_count) | set(after_count), key=lambda g: (g is not None, g))
     )
+    touched = {q.subject.value for q in (*added, *removed) if isinstance(q.subject, ox.NamedNode)}
+    context = kept(touched) if kept is not None and touched else set()
     return ChangeSummary(
         graphs,
-        _things(old, new, added, removed),
+        _things(old | context, new | context, touched) if context else _things(old, new, touched),
         tuple(sorted(added, key=str)),
         tuple(sorted(removed, key=str)),
     )
@@ -196,21 +206,19 @@ def summarise_contents(
         )
         before.extend(snapshot.quads_for_pattern(None, None, None, name))
         after.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in _triples(content))
-    summary = summarise(before, after)
     # A thing is new only if nothing in the store describes it, not only the graphs written:
     # the facts other graphs keep about it count before and after alike.
     written = {ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in contents}
-    kept = {
-        q
-        for iri in {t.iri for t in summary.things}
-        for q in snapshot.quads_for_pattern(ox.NamedNode(iri), None, None, None)
-        if q.graph_name not in written
-    }
-    if not kept:
-        return summary
-    old, new = set(before) | kept, set(after) | kept
-    added, removed = set(summary.added_quads), set(summary.removed_quads)
-    return dataclasses.replace(summary, things=_things(old, new, added, removed))
+
+    def kept(touched: set[str]) -> set[ox.Quad]:
+        return {
+            q
+            for iri in touched
+            for q in snapshot.quads_for_pattern(ox.NamedNode(iri), None, None, None)
+            if q.graph_name not in written
+        }
+
+    return _summary(set(before), set(after), kept)
 
 
 def summarise_stores(old: ox.Store, new: ox.Store) -> ChangeSummary:
@@ -231,13 +239,10 @@ def _graph(quad: ox.Quad) -> GraphName:
     return g.value if isinstance(g, ox.NamedNode) else None
 
 
-def _things(
-    old: set[ox.Quad], new: set[ox.Quad], added: set[ox.Quad], removed: set[ox.Quad]
-) -> tuple[ThingChange, ...]:
+def _things(old: set[ox.Quad], new: set[ox.Quad], touched: set[str]) -> tuple[ThingChange, ...]:
     """Per subject IRI touched: added (nothing about it before), removed (nothing after), or
     changed, with the predicates whose triples differ (a fact moved between graphs is no change
     of the thing)."""
-    touched = {q.subject.value for q in (*added, *removed) if isinstance(q.subject, ox.NamedNode)}
     if not touched:
         return ()
     facts_before, facts_after = _facts(old, touched), _facts(new, touched)
