@@ -68,10 +68,7 @@ def answer(store: StoreBackend, query: str, **dataset: Any) -> Any:
         return bool(result)
     if isinstance(result, ox.QuerySolutions):
         names = sorted(v.value for v in result.variables)  # SELECT * leaves the order open
-        rows = [
-            tuple(_term(row[name]) for name in names)
-            for row in result  # type: ignore[attr-defined]
-        ]
+        rows = [tuple(_term(row[name]) for name in names) for row in result]
         return names, sorted(rows)
     return sorted(_term(t) for t in result)
 
