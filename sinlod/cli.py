@@ -1273,10 +1273,16 @@ def restore_command(
     is_flag=True,
     help="Copy the release but do not switch to it yet; a run without --stage switches.",
 )
+@click.option(
+    "--link",
+    is_flag=True,
+    help="Hard-link the release's files from --from instead of copying them (same file system:"
+    " a staging copy made by rsync).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
 @click.pass_context
 def replicate_command(
-    ctx: click.Context, source: Path, target: Path, stage: bool, quiet: bool
+    ctx: click.Context, source: Path, target: Path, stage: bool, link: bool, quiet: bool
 ) -> None:
     """Copy the release published in one store to another, switching the target last.
 
@@ -1291,7 +1297,7 @@ def replicate_command(
     from sinlod.store.replicate import replicate
 
     keep = settings_from(ctx).keep_releases
-    done = replicate(source, target, switch=not stage, keep=keep)
+    done = replicate(source, target, switch=not stage, keep=keep, link=link)
     if quiet:
         return
     if done.previous == done.release:
@@ -1300,8 +1306,9 @@ def replicate_command(
     what = "staged (run again without --stage to serve it)" if stage else "now served"
     click.echo(
         f"{target}: release {done.release} {what}; {done.files_copied} files copied "
-        f"({done.bytes_copied / 1e6:.1f} MB), {done.files_linked} linked from the previous "
-        f"release, {done.files_kept} already there; {done.log_bytes} bytes of release log."
+        f"({done.bytes_copied / 1e6:.1f} MB), {done.files_linked} hard-linked "
+        f"({'from --from' if link else 'unchanged since its previous release'}), "
+        f"{done.files_kept} already there; {done.log_bytes} bytes of release log."
     )
 
 

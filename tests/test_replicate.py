@@ -107,6 +107,27 @@ def test_a_small_release_on_a_large_store_sends_only_the_files_it_changed(
     assert done.bytes_copied == total - sum(f.stat().st_size for f in linked) < full.bytes_copied
 
 
+def test_link_shares_the_snapshot_files_but_never_the_release_log(
+    source: Path, tmp_path: Path
+) -> None:
+    """``--link`` for a staging copy on the same disk: the snapshot's files are the source's
+    (never written again), the append-only log file is the replica's own."""
+    target = tmp_path / "replica"
+    done = replicate(source, target, link=True)
+    assert done.files_linked > 0 and done.files_copied == 0
+    assert content(target) == content(source)
+    name = done.release
+    for f in StoreDirectory(target).snapshot_path(name).iterdir():
+        assert f.samefile(StoreDirectory(source).snapshot_path(name) / f.name)
+    logs = {p.name for p in (target / "snapshots").glob("releases-*.nq")}
+    assert logs and all(
+        not (target / "snapshots" / n).samefile(source / "snapshots" / n) for n in logs
+    )
+    publish(source, {H: triples(3, "after")}, "second")  # appends to the source's log file
+    replicate(source, target, link=True)
+    assert content(target) == content(source)
+
+
 def test_a_replicate_killed_mid_copy_changes_nothing_served_and_a_rerun_completes(
     source: Path, tmp_path: Path
 ) -> None:

@@ -87,6 +87,7 @@ def replicate(
     *,
     switch: bool = True,
     keep: int = KEEP_SNAPSHOTS,
+    link: bool = False,
     lock_timeout: float = 60.0,
     progress: Callable[[int], None] | None = None,
 ) -> Replicated:
@@ -96,7 +97,10 @@ def replicate(
     ``switch`` false the release is copied and its log written but ``CURRENT`` is left alone
     (stage every replica first, then switch them all: the window in which two replicas serve
     different releases is then the switches alone). ``keep`` older snapshots stay on the target
-    (the ``keep_releases`` setting; only releases it was switched to). ``progress`` is called
+    (the ``keep_releases`` setting; only releases it was switched to). With ``link``, the
+    snapshot's files are hard-linked from the source where both are on one file system (a
+    staging copy made by rsync, ``docs/deploy.md``: no second copy on disk; snapshot files are
+    never written again, and the append-only release log is still copied). ``progress`` is called
     with the bytes of each chunk copied. Raises ``StoreError`` for a source with nothing
     published, an incomplete source, a target that is ahead of or diverged from the source, or
     a file that cannot be read or written.
@@ -121,7 +125,7 @@ def replicate(
         if previous == name:
             return Replicated(name, previous, False, 0, 0, 0, 0, 0)
         _remove_other_builds(dst, name)
-        copied = _copy_snapshot(src, dst, name, previous, progress)
+        copied = _copy_snapshot(src, dst, name, previous, progress, link)
         log_bytes = _copy_log(src, dst, name)
         _copy_versions(src.root, dst.root, progress)
         if switch:
@@ -182,6 +186,7 @@ def _copy_snapshot(
     name: str,
     previous: str | None,
     progress: Callable[[int], None] | None,
+    link: bool = False,
 ) -> tuple[int, int, int, int]:
     """Copy snapshot ``name`` into the target; (files copied, bytes copied, linked, kept)."""
     final = dst.snapshot_path(name)
@@ -224,11 +229,17 @@ def _copy_snapshot(
         if out.is_file() and out.stat().st_size == size:
             kept += 1
             continue
-        if entry.name in shared:
+        if entry.name in shared or link:
             out.unlink(missing_ok=True)
-            os.link(shared[entry.name], out)
-            linked += 1
-            continue
+            try:
+                os.link(shared.get(entry.name, Path(entry.path)), out)
+                linked += 1
+                continue
+            except OSError:
+                if entry.name in shared:
+                    raise
+                # another file system (or the entry went): copy it
+
         try:
             copied_bytes += _copy_file(Path(entry.path), out, progress)
         except StoreError:
