@@ -178,7 +178,7 @@ def _hint(rules: Rules, memo: dict[Any, Any], shape: Any, component: Any, value:
     if not allowed:
         return ""
     key = ("hint", shape, component, value)
-    return str(_memo(memo, key, lambda: closest_allowed(rules, value, allowed)))
+    return str(_memo(memo, key, lambda: closest_allowed(value, allowed)))
 
 
 def _memo(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
