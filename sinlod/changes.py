@@ -146,6 +146,7 @@ def replace_graph(
 ) -> Release | None:
     """Graph Store PUT: the graph becomes exactly ``triples``."""
     if not settings.shacl_gate:
+        _keep_to_dataset(store, graph, write)
         target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
         _straight(store, f"DROP SILENT {target} ;\n{_data_update(graph, triples)}", write)
         return None
@@ -158,6 +159,7 @@ def delete_graph(
     """Graph Store DELETE: the named graph is removed (the default graph emptied). Removing data
     can break a shape too (a required link now dangling), so it passes the gate as well."""
     if not settings.shacl_gate:
+        _keep_to_dataset(store, graph, write)
         _straight(store, "DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>", write)
         return None
     return _gated(store, settings, write, lambda snapshot: {graph: []})
@@ -172,6 +174,7 @@ def extend_graph(
 ) -> Release | None:
     """Graph Store POST: ``triples`` are added to the graph."""
     if not settings.shacl_gate:
+        _keep_to_dataset(store, graph, write)
         _straight(store, _data_update(graph, triples), write)
         return None
 
@@ -179,6 +182,13 @@ def extend_graph(
         return {graph: _graph_triples(snapshot, graph) + triples}
 
     return _gated(store, settings, write, compute)
+
+
+def _keep_to_dataset(store: StoreBackend, graph: GraphName, write: Write) -> None:
+    """Without the gate, a Graph Store write still names its graph: kept to the writer's
+    dataset all the same (a SPARQL update without the gate may name none, and is not checked)."""
+    if write.dataset is not None:
+        check_scope(write.dataset, [graph], store.base_iri)
 
 
 def _straight(store: StoreBackend, update: str, write: Write) -> None:

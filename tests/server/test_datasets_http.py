@@ -121,3 +121,27 @@ async def test_the_landing_page_lists_the_datasets(client: httpx.AsyncClient) ->
         "sinlod",
         "steward",
     ]
+
+
+async def test_without_the_gate_a_graph_store_write_is_kept_to_its_dataset_too(
+    server_settings: Settings, client: httpx.AsyncClient
+) -> None:
+    ungated = create_app(dataclasses.replace(server_settings, shacl_gate=False))
+    async for c in client_for(ungated):
+        r = await c.delete(
+            "/graph-store", params={"graph": SINLOD_PLACES}, headers=AUTH | {"Sinlod-Dataset": "x"}
+        )
+        assert r.status_code == 409 and r.json()["code"] == "dataset-conflict", r.text
+        assert "Ghent" in await graph_text(c, SINLOD_PLACES)
+
+
+async def test_each_datasets_graph_is_a_dump_the_catalogue_links(
+    client: httpx.AsyncClient,
+) -> None:
+    catalog = await client.get("/catalog", headers={"Accept": "application/n-triples"})
+    url = "http://testserver/dumps/sinlod/places.ttl"
+    assert f"<{url}>" in catalog.text
+    r = await client.get("/dumps/sinlod/places.ttl")
+    assert r.status_code == 200, r.text
+    parsed = list(ox.parse(r.content, format=ox.RdfFormat.TURTLE))
+    assert ox.Literal("Ghent", language="en") in {q.object for q in parsed}
