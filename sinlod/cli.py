@@ -749,9 +749,7 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
 @click.option(
     "--prune", is_flag=True, help="Remove the dataset's graphs whose source is not in SOURCES."
 )
-@click.option(
-    "--dry-run", is_flag=True, help="Validate and show what would change; write nothing."
-)
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @format_option("human", "json", default="human")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no findings, only errors.")
 @source_options

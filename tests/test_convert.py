@@ -59,7 +59,9 @@ def test_good_records_convert_into_one_graph_per_file(here: Path, settings: Sett
 def test_base_iri_setting_changes_minted_iris(here: Path) -> None:
     settings = Settings.load(env={}, base_iri="http://localhost:8000/")
     result = convert(["records/good/organisations.csv"], settings, mappings_dir=Path("mappings"))
-    subjects = {t.subject.value for t in result.graphs["http://localhost:8000/graph/sinlod/organisations"]}
+    subjects = {
+        t.subject.value for t in result.graphs["http://localhost:8000/graph/sinlod/organisations"]
+    }
     assert "http://localhost:8000/id/organisation/drift" in subjects
 
 
