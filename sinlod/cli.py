@@ -101,6 +101,16 @@ def settings_from(
     return Settings.load(config_file=config, **overrides)
 
 
+def dataset_option(f: F) -> F:
+    """``--dataset NAME``: the dataset whose graphs ({base}graph/{dataset}/{table}) a command
+    names (the ``dataset`` setting for this run; ``publish`` and ``convert``)."""
+    return click.option(
+        "--dataset",
+        default=None,
+        help="Dataset the sources belong to (a slug; default: the dataset setting, `sinlod`).",
+    )(f)
+
+
 def store_option(f: F) -> F:
     return click.option(
         "--store",
@@ -564,6 +574,7 @@ def link_suggest_command(
     help="Output format (default: from the -o extension, else ttl).",
 )
 @source_options
+@dataset_option
 @click.option(
     "--max-errors",
     default=100,
@@ -586,6 +597,7 @@ def convert_command(
     output: Path | None,
     fmt: str | None,
     source: SourceOptions,
+    dataset: str | None,
     max_errors: int,
     format_errors: str,
     quiet: bool,
@@ -603,7 +615,7 @@ def convert_command(
     """
     from sinlod.convert import convert_to_file, expand_sources
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, dataset=dataset)  # N-Quads and TriG name each source's graph
     total = len(expand_sources(sources))
     with _stage_progress(enabled=not quiet, length=total, label="Converting") as step:
         count = convert_to_file(
@@ -741,11 +753,7 @@ def _open_store(settings: Settings, *, read_only: bool) -> Any:
 @click.option(
     "--no-ontology", is_flag=True, help="Do not (re)publish the ontology and vocabularies."
 )
-@click.option(
-    "--dataset",
-    default=None,
-    help="Dataset to publish into (a slug; default: the dataset setting, `sinlod`).",
-)
+@dataset_option
 @click.option(
     "--prune", is_flag=True, help="Remove the dataset's graphs whose source is not in SOURCES."
 )

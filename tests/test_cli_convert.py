@@ -59,6 +59,21 @@ def test_convert_to_file_reports_the_count(tmp_path: Path) -> None:
     }
 
 
+def test_dataset_names_the_graphs(tmp_path: Path) -> None:
+    """``--dataset`` names each source's graph as ``publish --dataset`` will (issue 11)."""
+    out = tmp_path / "dataset.nq"
+    args = ["convert", "records/good", "--mappings", "mappings", "-o", str(out), "-q"]
+    assert run_cli([*args, "--dataset", "steward"]).exit_code == 0
+    quads = list(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in quads} == {  # type: ignore[union-attr]
+        "https://w3id.org/sinlod/graph/steward/organisations",
+        "https://w3id.org/sinlod/graph/steward/projects",
+        "https://w3id.org/sinlod/graph/steward/involvements",
+    }
+    bad = run_cli([*args, "--dataset", "releases"])
+    assert bad.exit_code == 2 and "is sinlod's own graph name" in bad.stderr
+
+
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     out = tmp_path / "d.ttl"
     result = run_cli(["convert", "records/good", "--mappings", "mappings", "-o", str(out), "-q"])
