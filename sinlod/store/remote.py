@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -152,8 +153,16 @@ class RemoteStore:
         self._query_timeout = query_timeout
         self._refresh_interval = refresh_interval
         self._max_result_bytes = max_result_bytes
+        # TCP_NODELAY: a request's headers and body leave in separate writes, and Nagle's
+        # algorithm would hold the body back until the headers are acknowledged.
+        transport = httpx.HTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
         self._client = httpx.Client(
-            auth=auth, headers=dict(headers or {}), timeout=httpx.Timeout(60.0, connect=10.0)
+            auth=auth,
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(60.0, connect=10.0),
+            transport=transport,
         )
         self._owns_client = True
         self._lock = threading.RLock()
@@ -408,6 +417,30 @@ class RemoteStore:
         their union, as on the embedded store. Raises ``QueryError`` for a query the remote store
         refuses, ``RemoteQueryTimeout`` past ``query_timeout``.
         """
+        text, dataset, hidden = self.prepared(
+            sparql,
+            default_graph=default_graph,
+            named_graphs=named_graphs,
+            union_default_graph=union_default_graph,
+            base_iri=base_iri,
+        )
+        result = self._query_raw(text, dataset, timeout=self._query_timeout + 1.0)
+        if hidden and isinstance(result, ox.QuerySolutions):
+            result = _without(result, hidden)
+        return result
+
+    def prepared(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union_default_graph: bool = True,
+        base_iri: str | None = None,
+    ) -> tuple[str, dict[str, list[str]], tuple[str, ...]]:
+        """What ``query`` sends the remote store: the scoped text, the protocol's dataset
+        parameters, and the helper variables to drop from the solutions (``bench/remote.py``
+        sends the same to the store directly, to measure what sinlod adds)."""
         state = self._state
         stored = dict(state.graphs) if state else {}
         default = state.default if state else None
@@ -432,10 +465,7 @@ class RemoteStore:
                 else [stored.get(g, self._missing) for g in named_graphs]
             )
             dataset["named-graph-uri"] = named or missing
-        result = self._query_raw(text, dataset, timeout=self._query_timeout + 1.0)
-        if scoped.hidden and isinstance(result, ox.QuerySolutions):
-            result = _without(result, scoped.hidden)
-        return result
+        return text, dataset, scoped.hidden
 
     def _fetch_graph(self, stored: str) -> Iterator[ox.Triple]:
         """The triples of one stored graph (Graph Store GET, or a CONSTRUCT)."""
