@@ -706,7 +706,7 @@ def serve_command(
     settings = settings_from(ctx, store_path=store_path, host=host, port=port)
     check_store(settings)
     click.echo(
-        f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
+        f"Serving {_store_name(settings)} on http://{settings.host}:{settings.port}/", err=True
     )
     serve(settings, workers=workers)
 
@@ -725,6 +725,13 @@ def _store_settings(
     **overrides: Any,
 ) -> Settings:
     return settings_from(ctx, folder_config, store_path=store_path, **overrides)
+
+
+def _store_name(settings: Settings) -> str:
+    """The store as a person knows it: its directory, or the remote store's query URL."""
+    if settings.backend == "remote":
+        return f"the remote store at {settings.remote_query_url}"
+    return str(settings.store_path)
 
 
 def _open_store(settings: Settings, *, read_only: bool) -> Any:
@@ -866,6 +873,12 @@ def _print_publish_notes(result: Any) -> None:
         click.echo(f"Pruned <{graph}> (its source is not among the sources given).")
     for old, new in result.migrated.items():
         click.echo(f"Moved <{old}> (published before datasets) to <{new}>.")
+    for graph, path in result.elsewhere.items():
+        click.secho(
+            f"Note: <{graph}> was last published from {path}; this replaces it"
+            " (to publish beside it instead: --dataset NAME).",
+            fg="yellow",
+        )
     if result.overlaps:
         click.echo(
             f"{len(result.overlaps)} things are also described by another dataset"
@@ -1241,22 +1254,22 @@ def restore_command(
     """
     from sinlod.history import restore
 
-    store = _open_store(_store_settings(ctx, store_path), read_only=False)
+    settings = _store_settings(ctx, store_path)
+    store = _open_store(settings, read_only=False)
+    where = _store_name(settings)
     with store:
         before = store.release_id
         done = restore(store, dump, message=message)
         logged = len(store.releases())
         if done.release is not None:
             click.echo(
-                f"Restored {done.quads} quads into {store.path} as release {done.release.id};"
+                f"Restored {done.quads} quads into {where} as release {done.release.id};"
                 f" {logged} releases in the log."
             )
         elif before is not None and store.release_id == before:
             click.echo("Nothing changed: the store already holds the dump's data and releases.")
         else:
-            click.echo(
-                f"Restored {done.quads} quads into {store.path} (snapshot {store.release_id})."
-            )
+            click.echo(f"Restored {done.quads} quads into {where} (snapshot {store.release_id}).")
 
 
 @cli.command("replicate")

@@ -95,6 +95,9 @@ class PublishResult:
     dataset: str = ""
     pruned: list[str] = field(default_factory=list)
     migrated: dict[str, str] = field(default_factory=dict)
+    #: Graphs this publish replaces that were last published from another file: graph → that
+    #: file (a steward's ``places.csv`` published into the shipped data's dataset by mistake)
+    elsewhere: dict[str, str] = field(default_factory=dict)
     overlaps: list[Overlap] = field(default_factory=list)
     summary: ChangeSummary | None = None
     dry_run: bool = False
@@ -109,6 +112,7 @@ class PublishResult:
             "skipped": self.skipped,
             "pruned": self.pruned,
             "migrated": self.migrated,
+            "elsewhere": self.elsewhere,
             "validation": self.report.counts() if self.report else None,
             "overlaps": [o.to_json() for o in self.overlaps],
             "changes": self.summary.to_json() if self.summary is not None else None,
@@ -214,6 +218,7 @@ def publish(
         dataset=name,
         pruned=pruned,
         migrated=moves,
+        elsewhere=_from_elsewhere(store, todo),
         overlaps=shared,
         dry_run=dry_run,
     )
@@ -270,6 +275,21 @@ def _legacy_moves(
             )
         moves[graph] = target
     return moves
+
+
+def _from_elsewhere(store: StoreBackend, todo: Sequence[Planned]) -> dict[str, str]:
+    """The sources' graphs whose last publish read another file (by resolved path)."""
+    last: dict[str, str] = {}
+    for release in store.releases():
+        for f in release.files:
+            if f.role == "source" and f.graph:
+                last[f.graph] = f.path
+    out = {}
+    for p in todo:
+        before = last.get(p.graph)
+        if p.role == "source" and before is not None and Path(before).resolve() != p.path.resolve():
+            out[p.graph] = before
+    return out
 
 
 def _moved(

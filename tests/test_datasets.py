@@ -449,3 +449,25 @@ def test_an_old_graph_beside_its_new_name_is_refused(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="published before datasets"):
             publish([STEWARD / "places.csv"], settings, store, dataset="steward", validate=False)
         assert store.release_id == release
+
+
+def test_a_source_replacing_another_files_graph_is_pointed_out(settings: Settings) -> None:
+    """Without --dataset the steward's places.csv replaces the shipped places (same dataset): the
+    dry run says where that graph came from, and shows the shipped places it would remove."""
+    places = BASE + "graph/sinlod/places"
+    r = run_cli(
+        ["publish", str(STEWARD / "places.csv"), "--dry-run", "-q"]
+        + ["--store", str(settings.store_path), "--format", "json"]
+    )
+    data = json.loads(r.stdout)
+    assert data["elsewhere"] == {places: str(SHIPPED / "places.csv")}
+    removed = {t["iri"] for t in data["changes"]["things"] if t["change"] == "removed"}
+    assert BASE + "id/place/belgium" in removed
+    human = run_cli(
+        ["publish", str(STEWARD / "places.csv"), "--dry-run", "-q"]
+        + ["--store", str(settings.store_path)]
+    )
+    assert (
+        f"Note: <{places}> was last published from {SHIPPED / 'places.csv'}; this replaces it"
+        " (to publish beside it instead: --dataset NAME)."
+    ) in human.stdout
