@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from sinlod.names import fold, search_fold, sort_key, to_ascii
 from sinlod.store import ReleaseInfo, Store
+from sinlod.store.layout import StoreDirectory
 from sinlod.store.search_index import INDEX_FILE, SearchIndex
 
 BASE = "https://w3id.org/sinlod/"
@@ -184,6 +186,11 @@ def test_a_release_without_an_index_falls_back_then_gets_one(
         index = reader.search_index()
         assert index.temporary and iris(index.search("lodz", "en")) == ["place/lodz"]
     assert "has no search index" in caplog.text
+    with StoreDirectory(path).write_lock(0):  # another process writing: the open never waits
+        start = time.monotonic()
+        with Store.open(path, lock_timeout=30):
+            assert not file.is_file()
+        assert time.monotonic() - start < 10
     with Store.open(path):
         assert file.is_file()
     with Store.open(path, read_only=True) as reader:

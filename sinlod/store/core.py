@@ -36,6 +36,7 @@ Contract (each point has a test in ``tests/test_store.py``):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -455,12 +456,18 @@ class Store:
     def _keep_search_index(self) -> None:
         """Write the search index of the published release into its snapshot when it has none
         (a release published by an older sinlod): a file beside the data, renamed into place,
-        so a reader sees it whole or not at all."""
+        so a reader sees it whole or not at all. Never waits for the write lock: when another
+        process holds it (a writer, or another server worker writing this index), it goes on
+        without, and reads fall back until the file is there."""
         assert self._dir is not None
         name = self._name
         if name is None or index_path(self._dir.snapshot_path(name)).is_file():
             return
-        with self._dir.write_lock(self._lock_timeout):
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self._dir.write_lock(0))
+            except StoreError:
+                return
             path = index_path(self._dir.snapshot_path(name))
             if self._dir.current() == name and not path.is_file():
                 log.info("%s: writing the search index of release %s", self._dir.root, name)
