@@ -4,6 +4,7 @@ releases read as they were, and clear errors for releases whose data was pruned.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -342,3 +343,23 @@ def test_the_patch_turns_any_quads_into_any_others(
     minus = {q for x in lines if x[0] == "-" for q in ox.parse(x[2:], ox.RdfFormat.N_QUADS)}
     plus = {q for x in lines if x[0] == "+" for q in ox.parse(x[2:], ox.RdfFormat.N_QUADS)}
     assert (before - minus) | plus == after and not minus & plus
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_quad, max_size=20), st.randoms())
+def test_graphs_with_the_same_quads_in_any_order_do_not_differ(
+    quads_: list[ox.Quad], rnd: Any
+) -> None:
+    from sinlod.store.history import differing_graphs
+
+    one, two = ox.Store(), ox.Store()
+    one.extend(quads_)
+    shuffled = list(quads_)
+    rnd.shuffle(shuffled)
+    two.extend(shuffled)
+    assert differing_graphs(one, two) == []
+    if quads_:
+        two.remove(quads_[0])
+        named = quads_[0].graph_name
+        expected = None if isinstance(named, ox.DefaultGraph) else [named.value]
+        assert differing_graphs(one, two) == expected

@@ -673,20 +673,17 @@ class Store:
         ``sinlod.changes``). Raises ``ReleaseNotKept`` when that release's data was pruned.
         """
         with self.at_release(release_id) as target:
-            old = target._snapshot
 
             def change(w: ox.Store, carry: ox.Store | None, log: ox.Store) -> Sequence[str] | None:
-                assert carry is not None  # rebuild: the published snapshot is carried, not copied
-                w.bulk_extend(old.quads_for_pattern(None, None, None, None))
-                changed = differing_graphs(carry, old)
+                assert carry is not None  # w starts as the old release; carry is the published
+                changed = differing_graphs(carry, w)
                 if changed == []:
                     raise _Unchanged
                 return changed
 
+            info = release or ReleaseInfo(agent="unknown")
             try:
-                return self._write(
-                    change, release or ReleaseInfo(agent="unknown"), rebuild=lambda b: True
-                )
+                return self._write(change, info, start_from=target._snapshot)
             except _Unchanged:
                 return None
 
@@ -732,11 +729,14 @@ class Store:
         *,
         rebuild: Callable[[ox.Store], bool] = lambda base: False,
         new_log: bool = False,
+        start_from: ox.Store | None = None,
     ) -> Release | None:
         """Run ``change`` on a new snapshot and publish it, under the write lock.
 
         The new snapshot starts as a checkpoint of the published one, or empty when ``rebuild``
-        says so; ``change`` then gets the published snapshot to carry over what it keeps. The
+        says so; ``change`` then gets the published snapshot to carry over what it keeps. With
+        ``start_from`` (a rollback) it starts as a checkpoint of that snapshot instead, and
+        ``change`` gets the published one to compare with. The
         new release log is the published one plus this write's release, or with ``new_log``
         exactly what ``change`` put in the store it is given for it (a restore).
         """
@@ -745,7 +745,7 @@ class Store:
         if info is not None and info.started is None:
             info = dataclasses.replace(info, started=datetime.now(UTC))
         if self._dir is None:
-            return self._write_memory(change, info, rebuild, new_log)
+            return self._write_memory(change, info, rebuild, new_log, start_from)
         with self._dir.write_lock(self._lock_timeout):
             self._dir.remove_abandoned()
             self._versions.remove_abandoned()
@@ -766,7 +766,10 @@ class Store:
                     )
                     previous = self._current_log() if mine else self._read_log(current, base)
                 carry = base if base is not None and rebuild(base) else None
-                if base is not None and carry is None:
+                if start_from is not None:
+                    start_from.backup(str(building))  # hard links: cheap, exact, labels kept
+                    carry = base
+                elif base is not None and carry is None:
                     base.backup(str(building))
                 sink = ox.Store()
                 recording, versions = self._recording(change, base, previous.last(), info)
@@ -806,13 +809,17 @@ class Store:
         info: ReleaseInfo | None,
         rebuild: Callable[[ox.Store], bool],
         new_log: bool,
+        start_from: ox.Store | None = None,
     ) -> Release | None:
         with self._lock:
             if new_log and self._name is None:
                 info = None  # a restore into an empty store gives back the dump's log exactly
             new = ox.Store()
             carry = self._snapshot if rebuild(self._snapshot) else None
-            if carry is None:
+            if start_from is not None:
+                new.extend(start_from.quads_for_pattern(None, None, None, None))
+                carry = self._snapshot
+            elif carry is None:
                 new.extend(self._snapshot.quads_for_pattern(None, None, None, None))
             self._memory_sequence += 1
             name = f"{self._memory_sequence:06d}-memory"
