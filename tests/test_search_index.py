@@ -257,3 +257,19 @@ def test_every_label_is_found_whole_by_its_start_and_inside(
         if len(inside) >= 3:
             assert mine in [t.iri for t in index.search(inside, "en", limit=100)]
     index.close()
+
+
+def test_a_name_many_things_share_reads_a_page_of_them() -> None:
+    """Exact matches are read per language rank with a cap: the reader's language still first."""
+    store = ox.Store()
+    pref = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for i in range(300):
+        s = ox.NamedNode(f"{ID}hub/{i:03d}")
+        store.add(ox.Quad(s, rdf_type, ox.NamedNode(BASE + "def/Hub"), ox.DefaultGraph()))
+        label = ox.Literal("Hub", language="nl") if i == 299 else ox.Literal("Hub")
+        store.add(ox.Quad(s, pref, label, ox.DefaultGraph()))
+    index = SearchIndex.build(store, BASE)
+    assert iris(index.search("hub", "nl", limit=3)) == ["hub/299", "hub/000", "hub/001"]
+    assert len(index.search("hub", "en", limit=200)) == 200
+    index.close()

@@ -71,6 +71,8 @@ ANY_LANGUAGE = "*"
 MIN_INFIX = 3
 #: Rows read at a time from one tier while collecting distinct things.
 BATCH = 256
+#: Rows of exact matches read per language rank, per thing asked for.
+EXACT_ROWS_PER_LIMIT = 4
 
 #: Every typed thing (those under ``{base}id/`` are kept: a prefix test in Python is cheaper
 #: than Oxigraph's ``STRSTARTS`` filter).
@@ -365,7 +367,11 @@ class SearchIndex:
         if not needle or limit <= 0:
             return []
         found: dict[int, None] = {}
-        for tier in (self._exact(needle, lang), self._prefix(needle, lang), self._infix(needle)):
+        for tier in (
+            self._exact(needle, lang, limit),
+            self._prefix(needle, lang),
+            self._infix(needle),
+        ):
             for thing in tier:
                 found.setdefault(thing)
                 if len(found) >= limit:
@@ -374,23 +380,26 @@ class SearchIndex:
                 break
         return self._things(list(found))
 
-    def _exact(self, needle: str, lang: str) -> Iterator[int]:
+    def _exact(self, needle: str, lang: str, limit: int) -> Iterator[int]:
         """Things named exactly ``needle``: the reader's language, untagged, others; then by
-        the label the reader sees."""
-        rows = self._db().execute(
-            "SELECT n.thing, n.lang, t.iri, t.labels FROM names n JOIN things t ON t.id = n.thing"
-            " WHERE n.name = ?",
-            (needle,),
-        )
-        ranked = sorted(
-            (
-                0 if found_lang == lang else 1 if found_lang == "" else 2,
-                sort_key(Thing(iri, json.loads(labels)).label(lang)),
-                iri,
-                thing,
+        the label the reader sees. Each of the three reads at most ``EXACT_ROWS_PER_LIMIT *
+        limit`` rows (an index range each), so a name that thousands of things share costs no
+        more than a page of them."""
+        cap = EXACT_ROWS_PER_LIMIT * limit
+        ranked: list[tuple[int, str, str, int]] = []
+        for rank, (where, params) in enumerate(
+            [("n.lang = ? AND", (lang,)), ("n.lang = '' AND", ()), ("", ())]
+        ):
+            rows = self._db().execute(
+                "SELECT n.thing, t.iri, t.labels FROM names n JOIN things t ON t.id = n.thing"
+                f" WHERE {where} n.name = ? LIMIT {cap}",
+                (*params, needle),
             )
-            for thing, found_lang, iri, labels in rows
-        )
+            ranked += (
+                (rank, sort_key(Thing(iri, json.loads(labels)).label(lang)), iri, thing)
+                for thing, iri, labels in rows
+            )
+        ranked.sort()
         return (r[3] for r in ranked)
 
     def _prefix(self, needle: str, lang: str) -> Iterator[int]:
