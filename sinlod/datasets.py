@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from sinlod.config import Settings
 from sinlod.errors import DatasetConflict, SourceLocation
 from sinlod.sourcemap import SourceMap
-from sinlod.store.graphs import dataset_of, is_data_graph
+from sinlod.store.graphs import data_graphs, dataset_of, is_data_graph
 from sinlod.validate.findings import Finding
 from sinlod.validate.render import compact
 from sinlod.validate.rules import load_rules
@@ -103,6 +103,8 @@ def overlaps(
     """Things the new content of data graphs describes (as subject) that a graph of another
     dataset, left as it is by this write, describes too; one entry per thing and other graph."""
     found: dict[tuple[str, str], Overlap] = {}
+    if not _others(snapshot, contents, base):
+        return []  # one dataset alone in the store (the usual publish): no look-up per thing
     for graph, triples in contents.items():
         mine = owner(graph, base)
         if mine is None:
@@ -117,6 +119,11 @@ def overlaps(
                     subject.value, theirs, other_graph, tuple(where)
                 )
     return sorted(found.values(), key=lambda o: (o.locations[:1], o.iri, o.graph))
+
+
+def _others(snapshot: ox.Store, contents: Contents, base: str) -> list[str]:
+    """The data graphs a write leaves as they are: where other datasets can be."""
+    return [g.value for g in data_graphs(snapshot, base) if g.value not in contents]
 
 
 def _graphs_describing(snapshot: ox.Store, subject: ox.NamedNode, written: Contents) -> list[str]:
@@ -190,7 +197,7 @@ def contradictions(
     """Violations where the new content of a data graph gives a single-valued property of a thing
     a value that differs from the one a graph of another dataset (left as it is) gives it."""
     rules = single_valued(settings)
-    if not rules:
+    if not rules or not _others(snapshot, contents, settings.base_iri):
         return []
     by_predicate: dict[str, list[SingleValued]] = defaultdict(list)
     for rule in rules:
