@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sinlod.change_summary import summarise
+from sinlod.errors import StoreError
 from sinlod.history import ReleaseDiff, diff_releases, render_nq, render_patch, restore, rollback
 from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store.backend import StoreBackend
@@ -363,3 +364,22 @@ def test_graphs_with_the_same_quads_in_any_order_do_not_differ(
         named = quads_[0].graph_name
         expected = None if isinstance(named, ox.DefaultGraph) else [named.value]
         assert differing_graphs(one, two) == expected
+
+
+def test_a_rollback_that_fails_half_way_changes_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = three_releases(store)
+    before, log = quads(store), store.releases()
+
+    def broken(old: ox.Store, new: ox.Store) -> list[str]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("sinlod.store.core.differing_graphs", broken)
+    with pytest.raises(StoreError, match="disk full"):
+        store.rollback(ids[0])
+    assert store.release_id == ids[2] and quads(store) == before and store.releases() == log
+    snapshots = store.path / "snapshots"  # type: ignore[operator]
+    assert not list(snapshots.glob("building-*"))
+    reopened = Store.open(store.path, read_only=True)  # type: ignore[arg-type]
+    assert reopened.release_id == ids[2] and reopened.releases() == log
