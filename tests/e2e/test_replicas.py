@@ -209,6 +209,11 @@ def test_replicated_releases_are_served_alike_and_never_go_back(cluster: Cluster
             for store in cluster.stores[1:]:
                 assert replicate(cluster.stores[0], store).switched
             time.sleep(1.0)
+        deadline = time.monotonic() + 30  # every client has asked since (a loaded machine)
+        while time.monotonic() < deadline and any(
+            not s.releases or s.releases[-1][0] != releases[-1] for s in [*sticky, roaming]
+        ):
+            time.sleep(0.1)
     finally:
         stop.set()
         for t in threads:
@@ -304,7 +309,9 @@ def test_a_stopped_replica_is_taken_out_with_no_failed_request(cluster: Cluster)
     assert exited_at is not None and victim.returncode == 0
     # Taken out by the health check while it still answered (the drain), not by a closed port.
     assert down_at < exited_at
-    assert cluster.states() == {"replica1": "UP", "replica2": "DOWN", "replica3": "UP"}
+    states = cluster.states()
+    assert states["replica2"] == "DOWN"
+    assert states["replica1"].startswith("UP") and states["replica3"].startswith("UP")
     for seen in clients:
         assert seen.failures == []
     # While it drained, the stopped replica said so to health checks and answered everything
