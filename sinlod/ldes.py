@@ -33,9 +33,11 @@ newest page may still gain its link to the next release's first page, so it is m
 page repeats the event stream's context (paths, shape, retention) and names itself as the
 stream's ``tree:view``, so a client may start from any page.
 
-``/ldes`` (``stream_triples``) describes the stream and points at the first page (``tree:view``).
-IRIs of pages use the public URL the server is reached at (a harvester fetches them); the stream
-and its members are identifiers under the base IRI, like the data.
+``stream_triples`` describes the stream and points at the first page (``tree:view``); the server
+redirects ``/ldes`` to that page instead, where a client finds the stream as the subject of
+``tree:view <page>`` whatever the base IRI. IRIs of pages use the public URL the server is
+reached at (a harvester fetches them); the stream and its members are identifiers under the base
+IRI, like the data.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ The feed's RDF against the TREE and LDES shapes: ``tests/test_ldes.py``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 import httpx
@@ -82,15 +83,25 @@ async def fetch(client: httpx.AsyncClient, url: str, accept: str) -> list[ox.Tri
     return [q.triple for q in ox.parse(response.content, FORMATS[accept], base_iri=url)]
 
 
+async def root_node(client: httpx.AsyncClient, url: str) -> str:
+    """The LDES specification's initialization: dereference the IRI (following redirects); the
+    page reached is the root node when exactly one ``?s tree:view <page>`` is in it, ``?s``
+    being the event stream."""
+    response = await client.get(url, headers={"Accept": "text/turtle"}, follow_redirects=True)
+    assert response.status_code == 200
+    page = str(response.url)
+    triples = [q.triple for q in ox.parse(response.content, ox.RdfFormat.TURTLE, base_iri=page)]
+    views = [t for t in triples if t.predicate == VIEW and t.object == ox.NamedNode(page)]
+    assert len(views) == 1
+    assert views[0].subject == ox.NamedNode(STREAM)
+    return page
+
+
 async def harvest(client: httpx.AsyncClient) -> tuple[dict[str, frozenset[str]], list[str]]:
     """What an LDES client does: dereference the stream, take its view, follow every relation
     (each page in another format, in turn), apply the members oldest first."""
     accepts = list(FORMATS)
-    stream = await fetch(client, "http://testserver/ldes", "text/turtle")
-    todo = [
-        t.object.value for t in stream if t.predicate == VIEW and isinstance(t.object, ox.NamedNode)
-    ]
-    assert len(todo) == 1
+    todo = [await root_node(client, "http://testserver/ldes")]
     state: dict[str, frozenset[str]] = {}
     visited: list[str] = []
     while todo:
@@ -166,6 +177,25 @@ async def test_conditional_requests_and_the_newest_page_growing_its_link(
         "https://w3id.org/sinlod/id/organisation/drift",
         "https://w3id.org/sinlod/id/organisation/tudo",
     }
+
+
+async def test_the_stream_redirects_a_client_to_its_root_node(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """``/ldes`` answers ``303`` to the first page for machines (keeping ``?format=``), a page
+    for people; an empty store's stream is its description alone."""
+    found = await client.get("/ldes", headers={"Accept": "application/ld+json"})
+    assert found.status_code == 303
+    assert found.headers["location"].endswith(".1")
+    formatted = await client.get("/ldes?format=ntriples")
+    assert formatted.headers["location"].endswith(".1?format=ntriples")
+    assert (await client.get("/ldes", headers={"Accept": "text/html"})).status_code == 200
+
+    empty = create_app(dataclass_replace(settings, store_path=settings.store_path.parent / "e"))
+    async for other in client_for(empty):
+        answer = await other.get("/ldes", headers={"Accept": "text/turtle"})
+        assert answer.status_code == 200
+        assert "ldes:EventStream" in answer.text and "tree:view" not in answer.text
 
 
 async def test_people_get_html_pages(client: httpx.AsyncClient) -> None:

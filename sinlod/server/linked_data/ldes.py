@@ -1,7 +1,8 @@
 """``/ldes``: the change feed, a Linked Data Event Stream (``sinlod.ldes`` builds it).
 
-* ``/ldes``: the event stream (its context and its first page as ``tree:view``); HTML lists the
-  pages.
+* ``/ldes``: the event stream: ``303`` to its first page (the root node, where the stream is the
+  subject of ``tree:view`` and all its context is), the LDES client's "redirect to the root
+  node"; HTML lists the pages. Before anything is recorded, the stream's description alone.
 * ``/ldes/{release}.{part}``: one page of members, in every RDF format Oxigraph writes or HTML
   (``Accept`` or ``?format=``). A page that links a next page is final: it is served with
   ``Cache-Control: public, max-age=31536000, immutable`` and an ``ETag`` that never changes. The
@@ -35,6 +36,7 @@ from sinlod.ldes import (
     PageNotFound,
     PageRef,
     feed_page,
+    first_page,
     member_page,
     pages,
     stream_triples,
@@ -108,6 +110,15 @@ async def stream(request: Request, store: StoreDep, settings: SettingsDep) -> Re
             stream=urls.stream,
             formats=_links(request),
         )
+    first = await anyio.to_thread.run_sync(lambda: first_page(feed))
+    if first is not None:
+        # The specification's client takes "a redirect to the root node" and finds the stream
+        # as the subject of ``tree:view <>`` there: this works whatever the base IRI, where the
+        # stream's own IRI names the view only when the base is this server.
+        location = f"/ldes/{quote(first.id, safe='')}"
+        if request.url.query:
+            location += "?" + request.url.query
+        return Response(status_code=303, headers={**headers, "Location": location})
     triples = await anyio.to_thread.run_sync(lambda: stream_triples(feed, urls))
     return _rdf_response(request, _serialize(triples, fmt), fmt, headers)
 
