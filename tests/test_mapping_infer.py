@@ -265,10 +265,13 @@ def _write(tmp_path: Path, proposal: object) -> Path:
 def test_doctests() -> None:
     import doctest
 
+    import sinlod.mapping.cells
     import sinlod.mapping.fixes
+    import sinlod.mapping.headers
     import sinlod.mapping.infer
 
-    for module in (sinlod.mapping.infer, sinlod.mapping.fixes):
+    modules = [sinlod.mapping.infer, sinlod.mapping.cells, sinlod.mapping.headers]
+    for module in (*modules, sinlod.mapping.fixes):
         assert doctest.testmod(module).failed == 0
 
 
