@@ -290,7 +290,8 @@ def validate_command(
     """Validate records or RDF files against the SHACL shapes and the ontology.
 
     Records are converted on the fly; RDF files (.ttl .nt .nq .trig .jsonld .rdf) are read as
-    they are. Each finding names the file, row and column it came from. Exit 1 on violations
+    they are; a dataset folder (made by `sinlod init`) as its records with its mappings and
+    settings. Each finding names the file, row and column it came from. Exit 1 on violations
     (on warnings too with --strict), 0 otherwise, 2 for unreadable input.
 
     \b
