@@ -56,7 +56,7 @@ from sinlod.store.releases import (
     release_quads,
     release_triples,
 )
-from sinlod.store.rewrite import scope_query
+from sinlod.store.rewrite import declared_dataset, scope_query
 from sinlod.store.search_index import IndexCache, SearchIndex
 from sinlod.store.stats import Stats, compute_stats
 from sinlod.store.writing import (
@@ -450,20 +450,27 @@ class RemoteStore:
         # The dataset as the embedded store makes it (``Store.query``), in stored names.
         missing = [self._missing]
         dataset: dict[str, list[str]] = {}
-        if default_graph is not None or named_graphs is not None or not declares_dataset(sparql):
+        declared = declares_dataset(sparql)
+        if default_graph is not None or named_graphs is not None or not declared:
+            # pyoxigraph takes what the protocol does not name from the query's own FROM / FROM
+            # NAMED, when it has them.
+            text_default, text_named = declared_dataset(sparql, base_iri) if declared else ([], [])
             everything = sorted({*stored.values(), *([default] if default else [])})
             if default_graph is not None:
                 chosen = [stored.get(g, self._missing) for g in default_graph]
-            elif union_default_graph and not declares_dataset(sparql):
+            elif declared:
+                chosen = [stored.get(g, self._missing) for g in text_default]
+            elif union_default_graph:
                 chosen = everything
             else:
                 chosen = [default] if default else []
             dataset["default-graph-uri"] = chosen or missing
-            named = (
-                sorted(stored.values())
-                if named_graphs is None
-                else [stored.get(g, self._missing) for g in named_graphs]
-            )
+            if named_graphs is not None:
+                named = [stored.get(g, self._missing) for g in named_graphs]
+            elif declared:
+                named = [stored.get(g, self._missing) for g in text_named]
+            else:
+                named = sorted(stored.values())
             dataset["named-graph-uri"] = named or missing
         return text, dataset, scoped.hidden
 

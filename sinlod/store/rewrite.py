@@ -12,9 +12,9 @@ and IRIs are never mistaken for keywords), in the three places a graph is named:
   the release, or not among its ``FROM NAMED``/``named-graph-uri``), ``{ { GRAPH <none> { … } }
   FILTER(false) }``, which matches nothing, as SPARQL says: Virtuoso 7 reads the dataset's other
   graphs for a ``GRAPH <g>`` that is not in it, and drops a ``FILTER(false)`` inside that group;
-* ``GRAPH ?g { … }`` becomes ``{ GRAPH ?h { … } VALUES (?h ?g) { (<stored> <logical>) … } }``:
-  ``?g`` is bound to the logical name, so ``FILTER(?g = <…>)``, ``STR(?g)``, ``VALUES ?g`` and
-  the results all see the names of the data. ``?h`` is a fresh variable; ``SELECT *`` would show
+* ``GRAPH ?g { … }`` becomes ``GRAPH ?h { VALUES (?h ?g) { (<stored> <logical>) … } … }``:
+  ``?g`` is bound to the logical name, inside the block too (as pyoxigraph binds it there), so
+  ``FILTER(?g = <…>)``, ``STR(?g)``, ``VALUES ?g`` and the results all see the names of the data. ``?h`` is a fresh variable; ``SELECT *`` would show
   it, so ``hidden`` names it and the caller drops it from the results.
 
 ``SERVICE`` blocks are left alone: the remote service reads them, not the store. A ``BASE`` or a
@@ -53,8 +53,8 @@ def scope_query(
     >>> scope_query("SELECT * { GRAPH <http://l/1> { ?s ?p ?o } }", stored, "urn:x").text
     'SELECT * { GRAPH <urn:p1> { ?s ?p ?o } }'
     >>> print(scope_query("SELECT ?g { GRAPH ?g { ?s ?p ?o } }", stored, "urn:x").text)
-    SELECT ?g { { GRAPH ?sinlod_graph_1 { ?s ?p ?o } VALUES (?sinlod_graph_1 ?g) \
-{ (<urn:p1> <http://l/1>) } } }
+    SELECT ?g { GRAPH ?sinlod_graph_1 { VALUES (?sinlod_graph_1 ?g) { (<urn:p1> <http://l/1>) } \
+?s ?p ?o } }
     """
     toks = list(tokens(text))
     prefixes = declared_prefixes(toks)
@@ -97,9 +97,9 @@ def scope_query(
             continue  # not a graph pattern pyoxigraph would accept; the store says why
         helper = f"{stem}{len(hidden) + 1}"
         hidden.append(helper)
-        edits.append((tok.start, target.start + len(target.text), f"{{ GRAPH ?{helper}"))
-        end = toks[close].start + 1
-        edits.append((end, end, f" VALUES (?{helper} {target.text}) {{ {values} }} }}"))
+        edits.append((target.start, target.start + len(target.text), f"?{helper}"))
+        opening = toks[i + 2].start + 1  # inside the block: its FILTERs see ?g, as pyoxigraph's do
+        edits.append((opening, opening, f" VALUES (?{helper} {target.text}) {{ {values} }}"))
     for begin, end, replacement in sorted(edits, reverse=True):
         text = text[:begin] + replacement + text[end:]
     return Scoped(text, tuple(hidden))
@@ -116,6 +116,28 @@ def _named(
     if iri is None:
         return []
     return [(tok.start, tok.start + len(tok.text), f"<{stored.get(iri, missing)}>")]
+
+
+def declared_dataset(text: str, base_iri: str | None = None) -> tuple[list[str], list[str]]:
+    """The graphs a query's own ``FROM`` and ``FROM NAMED`` clauses name, in that order.
+
+    >>> declared_dataset("SELECT * FROM <http://g/1> FROM NAMED <http://g/2> { ?s ?p ?o }")
+    (['http://g/1'], ['http://g/2'])
+    """
+    toks = list(tokens(text))
+    prefixes = declared_prefixes(toks)
+    base = _declared_base(toks, base_iri)
+    default: list[str] = []
+    named: list[str] = []
+    for i, tok in enumerate(toks):
+        if not tok.is_keyword("FROM") or i + 1 >= len(toks):
+            continue
+        is_named = toks[i + 1].is_keyword("NAMED")
+        j = i + 2 if is_named else i + 1
+        iri = _iri(toks[j], prefixes, base) if j < len(toks) else None
+        if iri is not None:
+            (named if is_named else default).append(iri)
+    return default, named
 
 
 def _named_graphs(
