@@ -14,8 +14,9 @@ and IRIs are never mistaken for keywords), in the three places a graph is named:
   graphs for a ``GRAPH <g>`` that is not in it, and drops a ``FILTER(false)`` inside that group;
 * ``GRAPH ?g { … }`` becomes ``GRAPH ?h { VALUES (?h ?g) { (<stored> <logical>) … } … }``:
   ``?g`` is bound to the logical name, inside the block too (as pyoxigraph binds it there), so
-  ``FILTER(?g = <…>)``, ``STR(?g)``, ``VALUES ?g`` and the results all see the names of the data. ``?h`` is a fresh variable; ``SELECT *`` would show
-  it, so ``hidden`` names it and the caller drops it from the results.
+  ``FILTER(?g = <…>)``, ``STR(?g)``, ``VALUES ?g`` and the results all see the names of the
+  data. ``?h`` is a fresh variable; ``SELECT *`` would show it, so ``hidden`` names it and the
+  caller drops it from the results.
 
 ``SERVICE`` blocks are left alone: the remote service reads them, not the store. A ``BASE`` or a
 relative IRI after ``GRAPH``/``FROM`` is resolved against the base before the lookup.
