@@ -224,16 +224,13 @@ def _first_number(store: FeedStore, ref: PageRef) -> int:
 
 
 def stream_triples(store: FeedStore, urls: FeedUrls) -> list[ox.Triple]:
-    """The event stream itself (``/ldes``): its context, and its first page as ``tree:view``.
+    """The event stream itself: its context, and its first page as ``tree:view``.
 
     With nothing recorded yet the stream has no view (and no members)."""
     first = first_page(store)
     if first is None:
         return _description(urls) + _stream_context(urls)
-    page = ox.NamedNode(urls.page(first.id))
-    return _context(urls, page, first.release) + [
-        ox.Triple(page, ox.NamedNode(PREFIXES["rdfs"] + "label"), ox.Literal("first page"))
-    ]
+    return _context(urls, ox.NamedNode(urls.page(first.id)), first.release)
 
 
 def _context(urls: FeedUrls, page: ox.NamedNode, first: Release) -> list[ox.Triple]:
