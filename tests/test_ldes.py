@@ -410,3 +410,29 @@ def test_a_harvester_that_follows_the_feed_ends_with_exactly_the_data(published:
     assert state == expected
     assert BASE + "id/place/ostend" not in state
     assert any('"Brugge"@en' in line for line in state[BASE + "id/place/bruges"])
+
+
+def test_the_shapes_copy_is_attributed_and_complete() -> None:
+    """Every file the build lists name is here, with the upstream licences and provenance."""
+    readme = (SHAPES / "README.md").read_text(encoding="utf-8")
+    licence = (SHAPES / "LICENSE.md").read_text(encoding="utf-8")
+    assert (
+        "github.com/rorlic/tree-shacl" in readme
+        and "9db85bb4b40524a24b30c741d5b46145da08fea2" in readme
+    )
+    assert (
+        "github.com/rorlic/ldes-shacl" in readme
+        and "0cdde48d50472795e839f568785442e01d17619e" in readme
+    )
+    assert "EUPL" in licence and "CC BY 4.0" in licence
+    for project in ("tree-shacl", "ldes-shacl"):
+        assert "EUROPEAN UNION PUBLIC LICENCE v. 1.2" in (SHAPES / project / "LICENSE").read_text(
+            encoding="utf-8"
+        )
+        listed = {
+            name
+            for listing in (SHAPES / project / "build").glob("shapes-*.txt")
+            for name in listing.read_text(encoding="utf-8").split()
+        }
+        present = {p.name for p in (SHAPES / project / "src").glob("*.ttl")}
+        assert listed <= present
