@@ -221,6 +221,7 @@ async def test_unknown_pages_are_404_and_member_iris_lead_to_their_page(
     assert found.status_code == 303
     assert found.headers["location"] == f"/ldes/{second}"
     assert (await client.get(f"/ldes/{release}/99")).status_code == 404
+    assert (await client.get(f"/ldes/{release}/x")).status_code == 404
 
 
 async def test_the_catalogue_and_the_release_log_link_the_feed(client: httpx.AsyncClient) -> None:

@@ -152,11 +152,13 @@ async def page(request: Request, page_id: str, store: StoreDep, settings: Settin
 
 
 @router.api_route("/ldes/{release_id}/{n}", methods=["GET", "HEAD"], name="ldes_member")
-async def member(release_id: str, n: int, store: StoreDep) -> Response:
+async def member(release_id: str, n: str, store: StoreDep) -> Response:
     """A member's IRI: ``303`` to the page that holds it."""
     feed = _feed(store)
+    if not n.isdigit():
+        raise NotFound("no such member in the change feed; see /ldes")
     try:
-        ref = await anyio.to_thread.run_sync(lambda: member_page(feed, release_id, n))
+        ref = await anyio.to_thread.run_sync(lambda: member_page(feed, release_id, int(n)))
     except PageNotFound as exc:
         raise NotFound(str(exc)) from exc
     return Response(status_code=303, headers={"Location": f"/ldes/{quote(ref.id, safe='')}"})
