@@ -30,7 +30,7 @@ has not, so that a harvester that starts there, or that was in step before, ends
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,6 @@ from sinlod.store.graphs import is_data_graph
 PAGE_SIZE = 250
 AS = "https://www.w3.org/ns/activitystreams#"
 CREATE, UPDATE, DELETE = "Create", "Update", "Delete"
-KINDS = (CREATE, UPDATE, DELETE)
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: The graph of the kind quads inside a versions file (never a graph of the store).
 KIND_GRAPH = ox.NamedNode("urn:x-sinlod:version-kinds")
@@ -422,9 +421,3 @@ class VersionFiles:
         if self.root is not None and self.root.is_dir():
             for path in self.root.glob(BUILDING_PREFIX + "*"):
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def iter_pages(files: VersionFiles, release_id: str) -> Iterator[list[ThingVersion]]:
-    """Every file of ``release_id`` in order."""
-    for page in range(1, files.pages(release_id) + 1):
-        yield files.read(release_id, page)
