@@ -247,7 +247,8 @@ def test_dump_and_restore(endpoint: Endpoint, files: Path, tmp_path: Path) -> No
     settings = endpoint.settings(tmp_path)
     dump = tmp_path / "backup.nq.gz"
     with open_backend(settings, read_only=False) as store:
-        publish([files / "records", files / "bruges.ttl"], settings, store, agent="alice")
+        sources = [files / "records", files / "bruges.ttl"]
+        publish(sources, settings, store, agent="alice", ontology=False)
         store.update(
             f'INSERT DATA {{ <{BASE}id/x> <{BASE}def/note> "in the default graph" }}',
             release=ReleaseInfo(agent="t"),
