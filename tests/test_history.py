@@ -11,9 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sinlod.change_summary import summarise
+from sinlod.change_summary import summarise, summarise_stores
 from sinlod.errors import StoreError
-from sinlod.history import ReleaseDiff, diff_releases, render_nq, render_patch, restore, rollback
+from sinlod.history import (
+    ReleaseDiff,
+    diff_releases,
+    render_nq,
+    render_patch,
+    restore,
+    rollback,
+    summarise_snapshots,
+)
 from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store.backend import StoreBackend
 from sinlod.store.layout import KEEP_SNAPSHOTS
@@ -414,3 +422,27 @@ def test_blank_nodes_are_compared_up_to_their_labels() -> None:
     x, y, z = ox.BlankNode("x"), ox.BlankNode("y"), ox.BlankNode("z")
     assert differing_graphs(store((x, y)), store((y, z))) == []  # relabelled: the same graph
     assert differing_graphs(store((x, y), (y, x)), store((x, y), (y, z))) == [G]  # not
+
+
+def test_the_fast_summary_of_two_releases_is_the_summary(store: Store) -> None:
+    """``summarise_snapshots`` reads only the graphs that differ; it must say exactly what
+    ``change_summary.summarise_stores`` (every quad of both) says."""
+    three_releases(store)
+    for old in store.kept_releases():
+        for new in store.kept_releases():
+            with store.at_release(old) as a, store.at_release(new) as b:
+                fast = summarise_snapshots(a.oxigraph, b.oxigraph)
+                assert fast == summarise_stores(a.oxigraph, b.oxigraph), (old, new)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_quad, max_size=15), st.lists(_quad, max_size=15), st.randoms())
+def test_the_fast_summary_of_any_two_stores_is_the_summary(
+    before: list[ox.Quad], after: list[ox.Quad], rnd: Any
+) -> None:
+    old, new = ox.Store(), ox.Store()
+    old.extend(before)
+    shuffled = before + after
+    rnd.shuffle(shuffled)  # memory stores write in insertion order: the bytes differ
+    new.extend(q for q in shuffled if q in set(after) or rnd.random() < 0.5)
+    assert summarise_snapshots(old, new) == summarise_stores(old, new)
