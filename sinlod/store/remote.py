@@ -17,7 +17,7 @@ graphs, so a release is made atomic by never changing a graph readers can see:
 Readers scope every query to the published release (``rewrite.py``): its stored graphs are the
 dataset (``default-graph-uri``/``named-graph-uri``), graph names in the text are mapped to
 stored ones and ``GRAPH ?g`` binds the logical names. A write that fails or is killed leaves
-graphs no committed state names; the next write deletes them. The newest ``KEEP_SNAPSHOTS``
+graphs no committed state names; the next write deletes them. The newest ``keep_releases``
 releases besides the current one stay readable (``at_release``, ``rollback``), older ones are
 pruned; the release log keeps every release. docs/store.md, "A remote backend", has the
 guarantees and the differences between engines.
@@ -143,12 +143,14 @@ class RemoteStore:
         refresh_interval: float = 1.0,
         max_result_bytes: int = 512_000_000,
         namespace: str | None = None,
+        keep_releases: int = KEEP_SNAPSHOTS,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.graph_store_url = graph_store_url
         self.base_iri = base_iri
         self._prefix = namespace or f"{base_iri}store/"
+        self._keep = max(0, keep_releases)
         self._read_only = read_only
         self._query_timeout = query_timeout
         self._refresh_interval = refresh_interval
@@ -205,6 +207,7 @@ class RemoteStore:
             refresh_interval=settings.remote_refresh_interval,
             max_result_bytes=max(64_000_000, settings.max_results * 4096),
             namespace=settings.remote_namespace,
+            keep_releases=settings.keep_releases,
         )
         store.refresh()
         return store
@@ -986,7 +989,7 @@ class RemoteStore:
         for i in range(0, len(names), 50):
             self._run_update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in names[i : i + 50]))
 
-    def _prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
+    def _prune(self, keep: int | None = None) -> None:
         """Delete the graphs of releases older than the newest ``keep`` + 1, and of writes that
         began before the current release and never committed (failed or killed)."""
         rows = self._select(f"SELECT ?s ?p WHERE {{ GRAPH <{self.pointer_graph}> {{ ?s ?p ?o }} }}")
@@ -1001,7 +1004,7 @@ class RemoteStore:
         if current is None:
             return
         ordered = sorted(committed, key=lambda r: committed[r])
-        kept = set(ordered[-(keep + 1) :])
+        kept = set(ordered[-((self._keep if keep is None else keep) + 1) :])
         failed = {r for r in begun - set(committed) if int(r.split("-", 1)[0]) <= current.sequence}
         old = (set(ordered) - kept) | failed
         if not old:

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sinlod.history import rollback
 from sinlod.publish import publish
 from sinlod.server import create_app
-from sinlod.store import ReleaseInfo, Store
+from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store import remote as remote_module
 from sinlod.store.backend import StoreBackend, open_backend
 from sinlod.store.remote import RemoteStore
@@ -325,3 +325,22 @@ def _stored_graphs(store: RemoteStore, prefix: str) -> set[str]:
     response = httpx.post(store.query_url, data={"query": query}, headers=JSON, timeout=30)
     response.raise_for_status()
     return {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+
+
+def test_old_releases_are_pruned_as_keep_releases_says(endpoint: Endpoint, tmp_path: Path) -> None:
+    settings = endpoint.settings(tmp_path, keep_releases=1)
+    graph = BASE + "graph/sinlod/things"
+    with open_backend(settings, read_only=False) as store:
+        assert isinstance(store, RemoteStore)
+        ids = [
+            store.replace_graphs({graph: _triples(5, f"v{n}")}, release=ReleaseInfo(agent="t")).id
+            for n in range(4)
+        ]
+        assert store.kept_releases() == ids[-2:]
+        assert [r.id for r in store.releases()] == ids  # the log keeps every release
+        with pytest.raises(ReleaseNotKept):
+            store.at_release(ids[0])
+        with store.at_release(ids[2]) as old:
+            assert _values(old, graph) == {"v2"}
+        stored = _stored_graphs(store, f"{settings.remote_namespace}graph/")
+        assert {g.split("/")[-2] for g in stored} == set(ids[-2:])
