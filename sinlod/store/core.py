@@ -20,7 +20,7 @@ Contract (each point has a test in ``tests/test_store.py``):
   write, so it can serve as an ETag. A ``restore`` into an empty store records no release, since
   it must give back exactly the dumped quads and log; into published data it is recorded like
   any write, and the log keeps both its releases and the dump's (nothing is ever erased).
-- **Past releases.** The newest snapshots are kept (``layout.KEEP_SNAPSHOTS``); ``at_release``
+- **Past releases.** The newest snapshots are kept (``keep_releases``); ``at_release``
   reads one as it was and ``rollback`` publishes its data again as a new release
   (``history.py``).
 - **Old stores.** A format-1 store (log inside the data) opens; a writer moves the log out on
