@@ -82,6 +82,9 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 #: refuses very long INSERT DATA texts, and a request this size takes well under a second.
 CHUNK = 20_000
 
+#: Seconds to read the pointer graph: it is one small query, asked on the server's event loop.
+POINTER_TIMEOUT = 5.0
+
 _RESULTS_JSON = "application/sparql-results+json"
 #: Virtuoso answers in the first type of Accept whatever the query form, so ask for one.
 _GRAPH_TYPES = "application/n-triples, text/turtle;q=0.8"
@@ -209,7 +212,7 @@ class RemoteStore:
             namespace=settings.remote_namespace,
             keep_releases=settings.keep_releases,
         )
-        store.refresh()
+        store._sync()  # unreachable or refusing: said here, when it is opened
         return store
 
     # -- names ---------------------------------------------------------------------------------
@@ -263,8 +266,14 @@ class RemoteStore:
         except QueryError as exc:
             raise RemoteStoreError(f"the remote store refused a write: {exc}") from exc
 
-    def _select(self, text: str, dataset: Mapping[str, Sequence[str]] | None = None) -> list[Any]:
-        result = self._query_raw(text, dataset or {}, timeout=60.0)
+    def _select(
+        self,
+        text: str,
+        dataset: Mapping[str, Sequence[str]] | None = None,
+        *,
+        timeout: float = 60.0,
+    ) -> list[Any]:
+        result = self._query_raw(text, dataset or {}, timeout=timeout)
         assert isinstance(result, ox.QuerySolutions)
         return list(result)
 
@@ -320,7 +329,8 @@ class RemoteStore:
         """The highest committed state, read from the pointer graph (one small query)."""
         rows = self._select(
             f"SELECT ?s ?n WHERE {{ GRAPH <{self.pointer_graph}> {{ ?s <{V}sequence> ?n }} }}"
-            " ORDER BY DESC(?n) DESC(?s) LIMIT 1"
+            " ORDER BY DESC(?n) DESC(?s) LIMIT 1",
+            timeout=POINTER_TIMEOUT,
         )
         if not rows:
             return None
@@ -367,7 +377,14 @@ class RemoteStore:
         if now - self._checked < self._refresh_interval:
             return False
         self._checked = now
-        return self._sync()
+        try:
+            return self._sync()
+        except (RemoteStoreError, QueryError) as exc:
+            # The server calls this on its event loop for every request: a store that is down
+            # must not stall it or fail every page. The release known stays; queries to the
+            # store fail on their own (and it is asked again after refresh_interval).
+            log.warning("the remote store's published release could not be read: %s", exc)
+            return False
 
     def _sync(self) -> bool:
         state = self._current()

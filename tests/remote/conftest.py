@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,15 +123,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+@contextmanager
+def oxigraph(location: Path) -> Iterator[Endpoint]:
+    """``oxigraph serve`` on a free loopback port with its store at ``location``, stopped after."""
     program = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which(
         "oxigraph"
     )
     assert program, "oxigraph not found: `make setup` installs it (pyproject's test extra)"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    location = tmp_path_factory.mktemp("oxigraph-remote") / "store"
     process = subprocess.Popen(
         [program, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
@@ -141,6 +142,12 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoi
         yield Endpoint("oxigraph", url + "/query", url + "/update", url + "/store")
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    with oxigraph(tmp_path_factory.mktemp("oxigraph-remote") / "store") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

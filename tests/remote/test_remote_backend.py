@@ -6,9 +6,11 @@ fails or is killed half-way; readers during a write; the SPARQL endpoint's prote
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store import remote as remote_module
 from sinlod.store.backend import StoreBackend, open_backend
 from sinlod.store.remote import RemoteStore
-from tests.remote.conftest import Endpoint
+from tests.remote.conftest import Endpoint, oxigraph
 
 BASE = "https://w3id.org/sinlod/"
 TOKEN = "remote-token"
@@ -344,3 +346,25 @@ def test_old_releases_are_pruned_as_keep_releases_says(endpoint: Endpoint, tmp_p
             assert _values(old, graph) == {"v2"}
         stored = _stored_graphs(store, f"{settings.remote_namespace}graph/")
         assert {g.split("/")[-2] for g in stored} == set(ids[-2:])
+
+
+@pytest.mark.anyio
+async def test_a_store_that_goes_down_is_a_500_not_a_stalled_server(tmp_path: Path) -> None:
+    """Its own oxigraph serve, stopped while sinlod serves it: each request fails at once."""
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(oxigraph(tmp_path / "own-store"))
+        settings = endpoint.settings(tmp_path)
+        with open_backend(settings, read_only=False) as store:
+            store.replace_graphs(
+                {BASE + "graph/sinlod/many": _triples(3, "m")}, release=ReleaseInfo(agent="t")
+            )
+        async for client in _client(create_app(settings)):
+            assert len(await _select(client, "SELECT * WHERE { ?s ?p ?o }")) == 3
+            stack.close()  # the store goes down
+            for _ in range(2):
+                started = time.monotonic()
+                down = await client.get(
+                    "/sparql", params={"query": "SELECT * { ?s ?p ?o }"}, headers=JSON
+                )
+                assert down.status_code == 500 and down.json()["code"] == "store-error"
+                assert time.monotonic() - started < 5
