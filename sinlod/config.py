@@ -44,7 +44,7 @@ class Settings:
     backend: str = _setting(
         "embedded",
         "Where the published data lives: embedded (pyoxigraph at store_path) or remote (a SPARQL"
-        " 1.1 store at remote_query_url; docs/store.md, \"A remote backend\").",
+        ' 1.1 store at remote_query_url; docs/store.md, "A remote backend").',
     )
     remote_query_url: str | None = _setting(
         None, "SPARQL 1.1 Query endpoint of the remote store (backend remote)."
