@@ -50,7 +50,7 @@ from bench.server import free_port, load_queries  # noqa: E402
 from sinlod.config import Settings  # noqa: E402
 from sinlod.store import ReleaseInfo  # noqa: E402
 from sinlod.store.remote import RemoteStore  # noqa: E402
-from tests.remote.conftest import VIRTUOSO_INI, Endpoint, _stop, _wait  # noqa: E402
+from tests.remote.servers import Endpoint, _stop, _wait, oxigraph, virtuoso  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GRAPH = "https://w3id.org/sinlod/graph/bench/data"
@@ -76,58 +76,18 @@ class Row:
 
 @contextmanager
 def oxigraph_server(work: Path) -> Iterator[Endpoint]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            str(BIN / "oxigraph"),
-            "serve",
-            "--location",
-            str(work / "oxigraph"),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(url + "/query?query=ASK%7B%7D", process, "oxigraph serve", 30)
-        yield Endpoint("oxigraph", url + "/query", url + "/update", url + "/store")
-    finally:
-        _stop(process)
+    with oxigraph(work / "oxigraph") as endpoint:
+        yield endpoint
 
 
 @contextmanager
 def virtuoso_server(work: Path) -> Iterator[Endpoint]:
-    program = shutil.which("virtuoso-t")
-    if program is None:
+    if shutil.which("virtuoso-t") is None:
         raise SystemExit("virtuoso-t not found: run `make virtuoso`")
     directory = work / "virtuoso"
     directory.mkdir(parents=True, exist_ok=True)
-    http_port, sql_port = free_port(), free_port()
-    ini = directory / "virtuoso.ini"
-    text = VIRTUOSO_INI.format(dir=directory, http_port=http_port, sql_port=sql_port)
-    ini.write_text(text.replace("NumberOfBuffers = 10000", "NumberOfBuffers = 100000"))
-    process = subprocess.Popen(
-        [program, "-f", "-c", str(ini)],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{http_port}"
-    try:
-        _wait(url + "/sparql?query=ASK%7B%7D", process, "virtuoso-t", 120)
-        yield Endpoint(
-            "virtuoso",
-            url + "/sparql",
-            url + "/sparql-auth",
-            url + "/sparql-graph-crud-auth",
-            user="dba",
-            password="dba",
-            auth="digest",
-        )
-    finally:
-        _stop(process)
+    with virtuoso(directory, buffers=100_000) as endpoint:
+        yield endpoint
 
 
 @contextmanager

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.conftest import free_port
 from tests.conftest import run_cli
+from tests.remote.servers import free_port
 
 
 @pytest.mark.parametrize(

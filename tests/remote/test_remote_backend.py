@@ -27,7 +27,7 @@ from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store import remote as remote_module
 from sinlod.store.backend import StoreBackend, open_backend
 from sinlod.store.remote import RemoteStore
-from tests.remote.conftest import Endpoint, oxigraph
+from tests.remote.servers import Endpoint, oxigraph
 
 BASE = "https://w3id.org/sinlod/"
 TOKEN = "remote-token"

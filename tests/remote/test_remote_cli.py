@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.remote.conftest import Endpoint
+from tests.remote.servers import Endpoint
 from tests.remote.test_remote_backend import ASK_BRUGES, BRUGES, DOCUMENTS, PLACES
 
 

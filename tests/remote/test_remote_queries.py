@@ -17,7 +17,7 @@ import pytest
 
 from sinlod.store import ReleaseInfo, Store
 from sinlod.store.backend import StoreBackend, open_backend
-from tests.remote.conftest import Endpoint
+from tests.remote.servers import Endpoint
 from tests.server.conftest import DATA, DATA_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, triples
 
 DEFAULT_TRIPLE = '<https://w3id.org/sinlod/id/x> <https://w3id.org/sinlod/def/note> "default"'
