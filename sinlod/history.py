@@ -87,11 +87,11 @@ def diff_releases(
 
 def summarise_snapshots(old: ox.Store, new: ox.Store) -> ChangeSummary:
     """``change_summary.summarise_stores(old, new)``, the same summary, computed the fast way
-    for two snapshots: each graph is first compared as the N-Triples Oxigraph writes (in Rust),
-    and only the graphs that differ are compared quad by quad; the things touched are then
-    looked up by subject in both snapshots (every graph, as ``summarise`` does). Most releases
-    change few graphs, so this reads a few graphs in Python instead of every quad twice
-    (``bench/history.py``; the same answers: ``tests/test_history.py``).
+    for two snapshots: each graph is compared as the N-Triples Oxigraph writes (in Rust; one
+    line per triple, one text per term), as a whole and, when it differs, line by line; only
+    the lines added or removed become quads again. The things touched are then looked up by
+    subject in both snapshots (every graph, as ``summarise`` does). Python never holds every
+    quad as an object (``bench/history.py``; the same answers: ``tests/test_history.py``).
     """
     names: list[str | None] = [None, *sorted(set(graph_names(old)) | set(graph_names(new)))]
     graphs, added, removed = [], set(), set()
@@ -104,17 +104,26 @@ def summarise_snapshots(old: ox.Store, new: ox.Store) -> ChangeSummary:
             if count := dumped[0].count(b"\n"):  # one line per triple: N-Triples escapes LF
                 graphs.append(GraphChange(graph, count, count, 0, 0))
             continue
-        was, now = (set(s.quads_for_pattern(None, None, None, name)) for s in (old, new))
+        was, now = (set(d.split(b"\n")) - {b""} for d in dumped)
+        plus, minus = now - was, was - now
         if was or now:
-            graphs.append(GraphChange(graph, len(was), len(now), len(now - was), len(was - now)))
-        added |= now - was
-        removed |= was - now
+            graphs.append(GraphChange(graph, len(was), len(now), len(plus), len(minus)))
+        added |= _quads(plus, name)
+        removed |= _quads(minus, name)
     return ChangeSummary(
         tuple(graphs),
         _things(old, new, added | removed),
         tuple(sorted(added, key=str)),
         tuple(sorted(removed, key=str)),
     )
+
+
+def _quads(lines: set[bytes], graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Quad]:
+    """N-Triples lines as quads in ``graph`` (blank-node labels kept as written)."""
+    if not lines:
+        return set()
+    parsed = ox.parse(b"\n".join(lines) + b"\n", ox.RdfFormat.N_TRIPLES)
+    return {ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed}
 
 
 def _things(old: ox.Store, new: ox.Store, changed: set[ox.Quad]) -> tuple[ThingChange, ...]:
