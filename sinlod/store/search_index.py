@@ -177,7 +177,7 @@ def _fill(
     )
     db.executemany(
         "INSERT INTO things VALUES (?, ?, ?)",
-        ((i, iri, json.dumps(labels[i], ensure_ascii=False)) for i, iri in enumerate(iris)),
+        ((i, iri, _to_json(labels[i])) for i, iri in enumerate(iris)),
     )
     db.executemany("INSERT INTO names VALUES (?, ?, ?)", sorted(names))
     members: dict[str, list[int]] = {}
@@ -186,7 +186,7 @@ def _fill(
             members.setdefault(t, []).append(i)
     keys: dict[tuple[int, str], str] = {}
     for class_iri, things in members.items():
-        langs = sorted({lang for i in things for lang in labels[i]} - {"en"})
+        langs = _own_orders(labels, things)
         db.execute(
             "INSERT INTO classes VALUES (?, ?, ?)", (class_iri, len(things), json.dumps(langs))
         )
@@ -198,6 +198,22 @@ def _fill(
     db.execute("COMMIT")
     db.executescript(f"BEGIN; {_INDEXES} COMMIT;")
     db.execute("PRAGMA optimize")
+
+
+#: One encoder for every thing's labels: ``json.dumps`` with options builds a new one per call.
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _own_orders(labels: list[dict[str, str]], things: list[int]) -> list[str]:
+    """The languages whose readers see some thing of the class under another label than the
+    fallbacks' (``ANY_LANGUAGE``): only those need a browse order of their own. Most classes
+    have none (one label per thing, or the same in every language)."""
+    langs: set[str] = set()
+    for i in things:
+        if len(labels[i]) > 1:
+            shown = pick(labels[i], ANY_LANGUAGE)
+            langs.update(lang for lang, label in labels[i].items() if label != shown)
+    return sorted(langs)
 
 
 def _browse_key(
