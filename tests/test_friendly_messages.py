@@ -198,3 +198,28 @@ def test_sarif_names_the_sheet_of_a_workbook(tmp_path: Path) -> None:
             {"sheet": "sources"},
         ),
     ]
+
+
+_SLUG = st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(slugs=st.lists(_SLUG, min_size=1, max_size=12, unique=True), typed=_SLUG)
+def test_the_closest_values_are_allowed_ones_and_never_the_value_itself(
+    slugs: list[str], typed: str
+) -> None:
+    from sinlod.validate.hints import Allowed, closest_allowed
+
+    namespace = "https://w3id.org/sinlod/def/topics/"
+    allowed = [Allowed(namespace, s, f"topics:{s}") for s in slugs]
+    hint = closest_allowed(f"<{namespace}{typed}>", allowed)
+    if typed in slugs:
+        assert hint == ""  # in the list: the shape failed for another reason
+        return
+    prefix = "; closest allowed values: "
+    assert hint.startswith(prefix)
+    shown = [s.strip("`") for s in hint[len(prefix) :].split(", ")]
+    assert 1 <= len(shown) <= 3 and len(set(shown)) == len(shown)
+    assert set(shown) <= set(slugs)
+    if len(slugs) <= 3:
+        assert set(shown) == set(slugs)  # a short list is shown whole

@@ -85,6 +85,8 @@ def closest_allowed(value: str, allowed: list[Allowed]) -> str:
     """``"; closest allowed values: `social-innovation`, ..."`` for ``value`` (N-Triples) among
     ``allowed``: up to three, the closest first; ``""`` when there is nothing else to offer."""
     namespace, typed = _typed(value)
+    if any((a.namespace, a.slug) == (namespace, typed) for a in allowed):
+        return ""  # in the list: the shape failed for another reason, no value to suggest
     shown = [
         a.slug if namespace is not None and a.namespace == namespace else a.written for a in allowed
     ]
