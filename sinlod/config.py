@@ -136,6 +136,14 @@ class Settings:
     )
     max_results: int = _setting(100_000, "Largest number of rows or triples a query may return.")
     max_request_bytes: int = _setting(10_000_000, "Largest request body accepted, in bytes.")
+    validate_max_bytes: int = _setting(
+        5_000_000,
+        "Largest file /validate accepts, in bytes (413 above it); the request body limit,"
+        " max_request_bytes, applies too.",
+    )
+    validate_timeout: float = _setting(
+        60.0, "Seconds /validate may spend checking one uploaded file before it gives up."
+    )
     max_query_depth: int = _setting(
         100,
         "Deepest nesting of groups, parentheses and brackets a SPARQL query or update may have"

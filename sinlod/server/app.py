@@ -32,6 +32,7 @@ from sinlod.server.http.urls import HostCheck, redirect_slashes_for_reads
 from sinlod.server.linked_data import catalog, ldes, pages, reconcile, releases, resources
 from sinlod.server.operations import metrics
 from sinlod.server.protocol import graph_store, query_route, sparql
+from sinlod.server.workbench import validate as workbench_validate
 from sinlod.store import Release
 from sinlod.store.backend import StoreBackend, open_backend
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, store: StoreBackend | None = None) -> Fast
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sparql, graph_store, resources, catalog, releases, ldes, reconcile, pages):
         app.include_router(module.router)
+    app.include_router(workbench_validate.router)
     query_route.install(app.router.routes)
     redirect_slashes_for_reads(app.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
