@@ -27,7 +27,8 @@ The log is written before ``CURRENT`` names its snapshot, so the one rename publ
 together, and a reader that pins a snapshot pins its log too. A write appends its release to the
 log file of the published snapshot, so its cost does not grow with the log; the snapshots before
 it still read their own, shorter, prefix of the file. Only when that file does not end where the
-published log ends (a write failed after appending, or a restore) does a write start a new file.
+published log ends (a write failed after appending, or a restore into an empty store) does a
+write start a new file.
 
 Format 1 kept the log as the graph ``{base}graph/releases`` inside the data snapshot; a writer
 opening such a store moves it out (``Store.open``) and marks the directory format 2.
