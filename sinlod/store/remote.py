@@ -316,7 +316,9 @@ class RemoteStore:
             raise RemoteStoreError(
                 f"remote store {self.query_url} cannot be reached: {exc}"
             ) from exc
-        if truncated:  # Virtuoso cut the answer at its ResultSetMaxRows: never pass on a part
+        if truncated and _reached(bytes(body), kind, truncated):
+            # Virtuoso cut the answer at its ResultSetMaxRows (it sends the header whenever the
+            # limit applies; an answer shorter than it is whole): never pass on a part.
             raise QueryEvaluationError(
                 f"the remote store returned only its first {truncated} rows (Virtuoso's"
                 " ResultSetMaxRows); raise it above sinlod's max_results"
@@ -495,7 +497,24 @@ class RemoteStore:
         return text, dataset, scoped.hidden
 
     def _fetch_graph(self, stored: str) -> Iterator[ox.Triple]:
-        """The triples of one stored graph (Graph Store GET, or a CONSTRUCT)."""
+        """The triples of one stored graph (Graph Store GET, or a CONSTRUCT), checked against
+        the store's own count: Virtuoso cuts both at its ``ResultSetMaxRows`` (10,000 on a stock
+        install), the Graph Store GET without saying so."""
+        triples = self._download_graph(stored)
+        if triples:
+            rows = self._select(
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{stored}> {{ ?s ?p ?o }} }}"
+            )
+            expected = int(rows[0]["n"].value) if rows else 0
+            if len(set(triples)) < expected:
+                raise RemoteStoreError(
+                    f"the remote store returned {len(triples)} of the {expected} triples of"
+                    f" <{stored}> (Virtuoso's ResultSetMaxRows?); raise that limit above the"
+                    " largest graph"
+                )
+        return iter(triples)
+
+    def _download_graph(self, stored: str) -> list[ox.Triple]:
         if self.graph_store_url:
             try:
                 response = self._client.get(
@@ -506,16 +525,16 @@ class RemoteStore:
             except httpx.HTTPError as exc:
                 raise RemoteStoreError(f"remote store cannot be reached: {exc}") from exc
             if response.status_code == 404:
-                return iter(())
+                return []
             body = self._checked_body(response)
             kind = response.headers.get("content-type", "application/n-triples").split(";")[0]
             fmt = ox.RdfFormat.from_media_type(kind.strip()) or ox.RdfFormat.N_TRIPLES
-            return (q.triple for q in ox.parse(body, fmt))
+            return [q.triple for q in ox.parse(body, fmt)]
         result = self._query_raw(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{stored}> {{ ?s ?p ?o }} }}", {}, timeout=600
         )
         assert isinstance(result, ox.QueryTriples)
-        return iter(list(result))
+        return list(result)
 
     def graph_names(self) -> list[str]:
         state = self._state
@@ -1130,6 +1149,19 @@ def _parse_answer(body: bytes, kind: str) -> QueryResult:
     graph = ox.Store()
     graph.bulk_load(body, fmt, to_graph=ox.DefaultGraph())
     return graph.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _reached(body: bytes, kind: str, limit: str) -> bool:
+    """Whether an answer has as many rows (or triples) as a cut one would: ``limit`` or more
+    (parsed once here to count, in the rare case that the header came)."""
+    try:
+        cut = int(limit)
+    except ValueError:
+        return True
+    result = _parse_answer(body, kind)
+    if isinstance(result, ox.QueryBoolean):
+        return False
+    return sum(1 for _ in result) >= cut
 
 
 def _accept(text: str) -> str:

@@ -154,17 +154,21 @@ def oxigraph(location: Path) -> Iterator[Endpoint]:
 
 
 @contextmanager
-def virtuoso(directory: Path, buffers: int = 10_000) -> Iterator[Endpoint]:
+def virtuoso(
+    directory: Path, buffers: int = 10_000, max_rows: int = 1_000_000
+) -> Iterator[Endpoint]:
     """``virtuoso-t`` on a fresh database in ``directory`` (its ``virtuoso.ini`` written there),
-    on free loopback ports; stopped after. ``buffers``: 8 KB pages of cache."""
+    on free loopback ports; stopped after. ``buffers``: 8 KB pages of cache; ``max_rows``: its
+    ``ResultSetMaxRows``."""
     program = shutil.which("virtuoso-t")
     assert program, "virtuoso-t not found: `make virtuoso` installs it from Debian's packages"
     http_port, sql_port = free_port(), free_port()
+    directory.mkdir(parents=True, exist_ok=True)
     ini = directory / "virtuoso.ini"
     text = VIRTUOSO_INI.format(dir=directory, http_port=http_port, sql_port=sql_port)
-    ini.write_text(
-        text.replace("NumberOfBuffers = 10000", f"NumberOfBuffers = {buffers}"), encoding="utf-8"
-    )
+    text = text.replace("NumberOfBuffers = 10000", f"NumberOfBuffers = {buffers}")
+    text = text.replace("ResultSetMaxRows = 1000000", f"ResultSetMaxRows = {max_rows}")
+    ini.write_text(text, encoding="utf-8")
     process = subprocess.Popen(
         [program, "-f", "-c", str(ini)],
         cwd=directory,

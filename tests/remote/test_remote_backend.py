@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
 
+from sinlod.errors import QueryEvaluationError
 from sinlod.history import rollback
 from sinlod.publish import publish
 from sinlod.server import create_app
@@ -27,7 +28,7 @@ from sinlod.store import ReleaseInfo, ReleaseNotKept, Store
 from sinlod.store import remote as remote_module
 from sinlod.store.backend import StoreBackend, open_backend
 from sinlod.store.remote import RemoteStore
-from tests.remote.servers import Endpoint, oxigraph
+from tests.remote.servers import Endpoint, oxigraph, virtuoso
 
 BASE = "https://w3id.org/sinlod/"
 TOKEN = "remote-token"
@@ -368,3 +369,21 @@ async def test_a_store_that_goes_down_is_a_500_not_a_stalled_server(tmp_path: Pa
                 )
                 assert down.status_code == 500 and down.json()["code"] == "store-error"
                 assert time.monotonic() - started < 5
+
+
+def test_an_answer_virtuoso_cut_short_is_refused_not_passed_on(tmp_path: Path) -> None:
+    """Virtuoso's ResultSetMaxRows (10,000 on a stock install) cuts query answers (saying so in a
+    header only) and Graph Store reads (saying nothing): sinlod refuses both rather than use part
+    of an answer."""
+    graph = BASE + "graph/sinlod/many"
+    with virtuoso(tmp_path / "virtuoso", max_rows=10) as endpoint:
+        with open_backend(endpoint.settings(tmp_path), read_only=False) as store:
+            store.replace_graphs({graph: _triples(30, "m")}, release=ReleaseInfo(agent="t"))
+            with pytest.raises(QueryEvaluationError, match="ResultSetMaxRows"):
+                store.query("SELECT * WHERE { ?s ?p ?o }")
+            # Virtuoso's Graph Store GET is cut too, without the header: caught by the count
+            with pytest.raises(remote_module.RemoteStoreError, match="ResultSetMaxRows"):
+                list(store.graph_quads(graph))
+            # an answer shorter than the limit is whole, header or not
+            result = store.query("SELECT * WHERE { ?s ?p ?o } LIMIT 9")
+            assert isinstance(result, ox.QuerySolutions) and len(list(result)) == 9
