@@ -11,8 +11,8 @@ by copying files, in an order that lets a server on the target keep serving thro
    with the snapshot the target already has (RocksDB checkpoints hard-link unchanged files, so
    the source's two snapshots hold the same inode) is hard-linked from the target's own copy
    instead of copied: a small publish on a large store sends only the files it changed;
-2. the copy is opened once read-only (RocksDB refuses a snapshot with a missing file), then
-   renamed to ``snapshots/{name}``;
+2. the copy is opened once read-only (RocksDB refuses a snapshot without its manifest, or
+   without a table file it opens then), then renamed to ``snapshots/{name}``;
 3. the release log bytes the target lacks are appended to its copy of the log file, and the
    snapshot's log pointer is written; the change feed's versions of releases the target lacks
    are copied (``versions.py``: folders that never change);
@@ -320,8 +320,10 @@ def _copy_versions(source: Path, target: Path, progress: Callable[[int], None] |
 
 
 def _check_opens(path: Path, source_root: Path, name: str) -> None:
-    """RocksDB reads the snapshot's manifest and refuses it when a file it lists is missing:
-    what an rsync interrupted mid-snapshot, or one that ran while the source was pruned, leaves."""
+    """RocksDB reads the snapshot's manifest and refuses the snapshot when it is missing (rsync
+    sends a directory's files in name order, the manifest after the tables: what an rsync
+    interrupted mid-snapshot leaves) or a table file it opens is; not every missing table is
+    noticed here, so the order of ``docs/deploy.md`` is what keeps a staging copy whole."""
     try:
         ox.Store.read_only(str(path))
     except (OSError, RuntimeError) as exc:
