@@ -130,24 +130,26 @@ def _column_key(column: str | None) -> str:
 # -- reading the form ------------------------------------------------------------------------------
 
 
-async def read_upload(request: Request, settings: Settings) -> tuple[Upload, FormData]:
+async def read_upload(request: Request, settings: Settings) -> tuple[Upload, dict[str, str]]:
     """The uploaded file (field ``file``, or ``content`` + ``filename`` in base64 when a preview
     sends it back) and the optional mapping (``mapping``), with the size and type checks.
 
     Raises ``PayloadTooLarge`` (413) past ``validate_max_bytes``, ``UnsupportedMediaType`` (415)
     for a file that is not CSV or XLSX or a mapping that is not JSON, ``Unprocessable`` (422)
-    when no file was sent.
+    when no file was sent. The form's other text fields come back as a dict; the parser's
+    spooled files are closed before this returns.
     """
     limit = settings.validate_max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > 2 * limit + 65536:  # base64 and the form's own
         raise PayloadTooLarge(_too_large("the upload", int(declared), limit))
-    form = await request.form(max_files=2, max_fields=20, max_part_size=3 * limit)
-    name, data = await _file_field(form, "file", limit)
+    async with request.form(max_files=2, max_fields=20, max_part_size=3 * limit) as form:
+        name, data = await _file_field(form, "file", limit)
+        mapping_name, mapping = await _file_field(form, "mapping", limit)
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if data is None:
         raise Unprocessable("no file: choose a CSV (.csv) or XLSX (.xlsx) file to check")
     _check_type(name, data)
-    mapping_name, mapping = await _file_field(form, "mapping", limit)
     if mapping is not None:
         if not mapping_name.lower().endswith(".json"):
             raise UnsupportedMediaType(
@@ -160,7 +162,7 @@ async def read_upload(request: Request, settings: Settings) -> tuple[Upload, For
                 f"{mapping_name}: not JSON ({exc}); a mapping is a CSVW description in JSON"
             ) from exc
     upload = Upload(name, data, mapping_name if mapping is not None else None, mapping)
-    return upload, form
+    return upload, fields
 
 
 async def _file_field(form: FormData, field_name: str, limit: int) -> tuple[str, bytes | None]:
@@ -269,8 +271,10 @@ async def in_thread(settings: Settings, work: Callable[[], T]) -> T:
 
 def marks(checked: Checked) -> list[Mark]:
     """The cells the findings name, in the tables shown: the cell at (row, column); the column's
-    header cell when a finding names no row; the row's number cell when it names no column (or
-    a column the table does not have). Places in other files are listed, not marked."""
+    header cell when a finding names no row (or the header row); the row's number cell when it
+    names no column, or a column the file does not have (the header row's number cell for a
+    column the mapping expects and the header lacks). Places in other files are listed, not
+    marked."""
     found: dict[tuple[int, int | None, str | None], Mark] = {}
     for index, finding in enumerate(checked.report.findings):
         for loc in finding.locations:
@@ -295,7 +299,7 @@ def _cell_of(checked: Checked, loc: SourceLocation) -> tuple[int, int | None, st
             continue
         column = loc.column if loc.column in table.columns else None
         if loc.row is None or loc.row == table.header_row:
-            return (number, None, column) if column is not None else None
+            return number, None, column
         return number, loc.row, column
     return None
 
@@ -402,14 +406,15 @@ async def download_report(request: Request, settings: SettingsDep) -> Response:
     """The report of a check the page shows, as a download: SARIF, JSON or Turtle, written by
     the same renderers as ``sinlod validate --format``. The page sends the report back (field
     ``report``, the JSON it was given) with ``format``; nothing was kept to download from."""
-    form = await request.form(
+    async with request.form(
         max_files=0, max_fields=5, max_part_size=4 * settings.validate_max_bytes
-    )
-    fmt = str(form.get("format") or "sarif")
+    ) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fmt = fields.get("format") or "sarif"
     if fmt not in DOWNLOADS:
         raise Unprocessable(f"format {fmt!r}: expected one of {', '.join(DOWNLOADS)}")
-    report = report_from_json(str(form.get("report") or ""))
-    name = safe_name(str(form.get("file") or "validation"))
+    report = report_from_json(fields.get("report", ""))
+    name = safe_name(fields.get("file") or "validation")
     media, suffix = DOWNLOADS[fmt]
     if fmt == "ttl":
         body = report.to_turtle()
@@ -456,14 +461,14 @@ async def preview_or_publish(request: Request, settings: SettingsDep) -> Respons
     run) or the publish itself (``action=publish``), through ``sinlod.publish``'s gated write."""
     upload, form = await read_upload(request, settings)
     header = request.headers.get("authorization")
-    typed = str(form.get("token") or "").strip()
+    typed = form.get("token", "").strip()
     who = require_token(settings, header if header else (f"Bearer {typed}" if typed else None))
-    dataset_text = str(form.get("dataset") or "").strip() or settings.dataset
+    dataset_text = form.get("dataset", "").strip() or settings.dataset
     try:
         dataset = check_dataset(dataset_text)
     except InputError as exc:
         raise Unprocessable(str(exc)) from exc
-    action = str(form.get("action") or "preview")
+    action = form.get("action") or "preview"
     if action not in ("preview", "publish"):
         raise Unprocessable(f"action {action!r}: expected preview or publish")
     store = request.app.state.store
