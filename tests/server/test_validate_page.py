@@ -557,3 +557,16 @@ async def test_the_page_without_a_file(client: httpx.AsyncClient) -> None:
     assert page.status_code == 200
     assert 'enctype="multipart/form-data"' in page.text
     assert 'id="result"' in page.text and "table" not in page.text.split('id="result"')[1]
+
+
+async def test_cell_text_is_never_markup(client: httpx.AsyncClient) -> None:
+    """A cell holding markup shows as text in the grid, the titles and the list."""
+    data = (
+        b"id,title,description,start,end\n"
+        b'p1,<script>alert(1)</script>,"<img src=x onerror=alert(2)>",next spring,2019\n'
+    )
+    page = await client.post("/validate", files={"file": ("bad-date.csv", data)}, headers=HTML)
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert marked(page.text).cells  # the date is still marked
