@@ -12,14 +12,14 @@ conversion problems (the CLI lists them and stops there); otherwise the SHACL fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sinlod.config import Settings
 from sinlod.convert import SourceOptions
 from sinlod.errors import ConversionFailed, RecordError, SourceLocation
-from sinlod.records import read_records
+from sinlod.records import Record, read_records
 from sinlod.validate.findings import Finding, Report
 
 #: The constraint a conversion problem is reported under (no SHACL component: the value never
@@ -42,25 +42,50 @@ def read_grid(path: Path, display_name: str, options: SourceOptions | None = Non
     """The tables of a CSV or XLSX file (one per sheet), through ``sinlod.records``.
 
     A column that only some rows have (a CSV row longer than its header) is not shown: the
-    reader reports it as a problem of the row. Raises ``InputError`` for an unreadable file.
+    reader reports it as a problem of the row. A file whose syntax breaks shows the rows before
+    the break. Raises ``InputError`` for an unreadable file.
     """
     opts = options or SourceOptions()
     grids: dict[str | None, Grid] = {}
-    for record in read_records(
+    records = read_records(
         path,
         sheet=opts.sheet,
         encoding=opts.encoding,
         delimiter=opts.delimiter,
         display_name=display_name,
-    ):
+    )
+    try:
+        _fill(grids, records, path)
+    except RecordError:
+        pass  # broken syntax: the rows before it are shown; the report names the break
+    return list(grids.values())
+
+
+def _fill(grids: dict[str | None, Grid], records: Iterable[Record], path: Path) -> None:
+    for record in records:
         sheet = record.location.sheet
         grid = grids.get(sheet)
         row = record.location.row or 0
         if grid is None:
             columns = list(record.columns or record.values)
-            grid = grids[sheet] = Grid(sheet, 1 if sheet is None else max(row - 1, 1), columns)
+            header = 1 if sheet is None else _header_row(path, sheet)
+            grid = grids[sheet] = Grid(sheet, header, columns)
         grid.rows.append((row, [record.values.get(c) for c in grid.columns]))
-    return list(grids.values())
+
+
+def _header_row(path: Path, sheet: str) -> int:
+    """The sheet row holding the header: its first row with a value (as the XLSX reader takes
+    it), so that blank rows between the header and the data do not shift it."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for number, row in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+            if any(v is not None and v != "" for v in row):
+                return number
+        return 1
+    finally:
+        book.close()
 
 
 def conversion_findings(error: ConversionFailed) -> list[Finding]:

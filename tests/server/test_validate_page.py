@@ -81,17 +81,27 @@ async def client(tmp_path: Path, temp_root: Path) -> AsyncIterator[httpx.AsyncCl
 # -- the corpus and what the CLI says about it ---------------------------------------------------
 
 
-def xlsx_from_csv(source: Path, target: Path, sheet: str) -> Path:
-    """A workbook with one sheet holding the CSV's cells (row n of the sheet = line n)."""
+def xlsx_from_csv(source: Path, target: Path, sheet: str, blank_after_header: bool) -> Path:
+    """A workbook with one sheet holding the CSV's cells, optionally with a blank row between
+    the header and the data (as stewards leave them)."""
     book = openpyxl.Workbook()
     ws = book.active
     assert ws is not None
     ws.title = sheet
     with source.open(encoding="utf-8", newline="") as f:
-        for row in csv.reader(f):
+        for n, row in enumerate(csv.reader(f)):
             ws.append(row)
+            if n == 0 and blank_after_header:
+                ws.append([])
     book.save(target)
     return target
+
+
+#: Workbooks made in the test: name → (records file it is made from, a blank row after the header)
+WORKBOOKS = {
+    "projects.xlsx": (VALIDATE / "records" / "projects.csv", False),
+    "bad.xlsx": (BAD / "projects.csv", True),
+}
 
 
 CORPUS = [
@@ -100,7 +110,8 @@ CORPUS = [
     ("validate", VALIDATE / "records" / "conforming.csv"),
     ("shipped", BAD / "projects.csv"),
     ("shipped", BAD / "organisations.csv"),
-    ("validate", Path("projects.xlsx")),  # made from records/projects.csv in the test
+    ("validate", Path("projects.xlsx")),  # WORKBOOKS: made in the test
+    ("shipped", Path("bad.xlsx")),
 ]
 
 _PLACE = re.compile(
@@ -205,9 +216,8 @@ async def test_grid_marks_exactly_the_cells_the_cli_names(
     if source.suffix == ".xlsx":
         folder = tmp_path / "book"
         folder.mkdir()
-        source = xlsx_from_csv(
-            VALIDATE / "records" / "projects.csv", folder / source.name, "projects"
-        )
+        made_from, blank = WORKBOOKS[source.name]
+        source = xlsx_from_csv(made_from, folder / source.name, "projects", blank)
     places = cli_places(kind, source, tmp_path, monkeypatch)
     expected = expected_cells(places, source)
     upload = {"file": (source.name, source.read_bytes(), "application/octet-stream")}
