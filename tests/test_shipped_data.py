@@ -106,7 +106,7 @@ def test_every_record_file_has_its_mapping_and_back() -> None:
     records = {p.stem for p in RECORDS.glob("*.csv")}
     mappings = {p.name.removesuffix(".csv-metadata.json") for p in MAPPINGS.glob("*.json")}
     assert records == mappings
-    assert len(records) == 13
+    assert len(records) == 14
 
 
 def test_converts_with_zero_errors_and_one_graph_per_file(conversion: Conversion) -> None:
