@@ -55,6 +55,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, shipped_store: Path
             params={"graph": "https://w3id.org/sinlod/graph/xss"},
             content=DATA.encode(),
             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"},
+            timeout=120,  # an ungated write into the shipped store: seconds on a busy machine
         )
         assert r.status_code in (201, 204), r.text
         yield url
