@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -22,7 +24,16 @@ from sinlod.config import Settings
 from sinlod.server import create_app
 from tests.conftest import FIXTURES, run_cli
 from tests.e2e.conftest import running_server
-from tests.e2e.test_browser import browser, screenshot, severe_console_messages, wait
+from tests.e2e.test_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    FLAGS,
+    browser,
+    require_chromium,
+    screenshot,
+    severe_console_messages,
+    wait,
+)
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared
 
@@ -190,3 +201,43 @@ def test_preview_then_publish_with_the_token(
     assert published.text.startswith("Published into dataset steward: release ")
     logged = severe_console_messages(browser)
     assert [m for m in logged if "status of 401 (Unauthorized)" not in m] == []  # the wrong token
+
+
+@pytest.fixture(scope="module")
+def plain_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Chromium with JavaScript switched off."""
+    require_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-plain')}")
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_without_javascript_the_form_answers_with_the_grid(
+    plain_browser: WebDriver, server: str
+) -> None:
+    plain_browser.get(server + "/validate")
+    plain_browser.find_element(By.ID, "file").send_keys(str(BROKEN))
+    plain_browser.find_element(By.ID, "check").click()
+    wait(plain_browser, 30).until(ec.presence_of_element_located((By.ID, "summary")))
+    assert plain_browser.current_url == server + "/validate"  # a form POST, not a script
+    assert plain_browser.find_element(By.ID, "result").get_attribute("data-state") is None
+    red = "rgba(248, 201, 196, 1)"
+    assert marked_cells(plain_browser) == {
+        ("11", "start"): ("sev-violation", red),
+        ("12", "end"): ("sev-violation", red),
+        ("10", ""): ("sev-warning", "rgba(255, 233, 168, 1)"),
+    }
+    plain_browser.find_element(By.CSS_SELECTOR, "#findings li:nth-child(3) a").click()
+    assert plain_browser.current_url.endswith("#cell-0-12-end")
+    screenshot(plain_browser, "validate-no-script")
