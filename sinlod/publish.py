@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,7 @@ def publish(
     prune: bool = False,
     dry_run: bool = False,
     message: str | None = None,
+    source_names: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Publish record files and RDF files (and the ontology) into ``store`` in one release.
 
@@ -172,6 +173,8 @@ def publish(
     ``dataset`` setting's dataset in the same write (``result.migrated``). With ``dry_run``
     nothing is written: the result says what would change (``result.summary``) and carries the
     report, violations or not. ``message`` (why) is recorded as the release's comment.
+    ``source_names`` maps a source's path to the name the release log records for it (a file
+    written to a temporary folder by ``/validate`` is named as its steward uploaded it).
 
     Raises ``InputError`` for unreadable sources or a bad dataset name, ``ConversionFailed`` when
     records do not convert, ``PublishRefused`` (an ``InvalidData``) when the data violates the
@@ -218,7 +221,7 @@ def publish(
         dataset=name,
         pruned=pruned,
         migrated=moves,
-        elsewhere=_from_elsewhere(store, todo),
+        elsewhere=_from_elsewhere(store, todo, source_names or {}),
         overlaps=shared,
         dry_run=dry_run,
     )
@@ -231,7 +234,7 @@ def publish(
     step(f"loading {len(contents)} graph{'s' * (len(contents) != 1)}")
     info = ReleaseInfo(
         agent=agent or default_agent(),
-        files=_release_files(todo, rules, shape_files),
+        files=_release_files(todo, rules, shape_files, source_names or {}),
         conforms=None if report is None else report.conforms,
         violations=0 if report is None else report.counts()["Violation"],
         forced=force and report is not None and not report.conforms,
@@ -277,8 +280,11 @@ def _legacy_moves(
     return moves
 
 
-def _from_elsewhere(store: StoreBackend, todo: Sequence[Planned]) -> dict[str, str]:
-    """The sources' graphs whose last publish read another file (by resolved path)."""
+def _from_elsewhere(
+    store: StoreBackend, todo: Sequence[Planned], names: Mapping[str, str]
+) -> dict[str, str]:
+    """The sources' graphs whose last publish read another file (by resolved path, or by the
+    name given in ``names``)."""
     last: dict[str, str] = {}
     for release in store.releases():
         for f in release.files:
@@ -287,7 +293,10 @@ def _from_elsewhere(store: StoreBackend, todo: Sequence[Planned]) -> dict[str, s
     out = {}
     for p in todo:
         before = last.get(p.graph)
-        if p.role == "source" and before is not None and Path(before).resolve() != p.path.resolve():
+        if p.role != "source" or before is None:
+            continue
+        named = names.get(str(p.path))
+        if (before != named) if named is not None else Path(before).resolve() != p.path.resolve():
             out[p.graph] = before
     return out
 
@@ -504,10 +513,15 @@ def _rules_content(p: Planned) -> GraphContent:
 
 
 def _release_files(
-    todo: Sequence[Planned], rules: Sequence[Path], shape_files: Sequence[Path]
+    todo: Sequence[Planned],
+    rules: Sequence[Path],
+    shape_files: Sequence[Path],
+    names: Mapping[str, str],
 ) -> list[FileInfo]:
     files = [
-        FileInfo(str(p.path), p.sha256, "source", p.graph, None, p.fingerprint)
+        FileInfo(
+            names.get(str(p.path), str(p.path)), p.sha256, "source", p.graph, None, p.fingerprint
+        )
         for p in todo
         if p.role == "source"
     ]

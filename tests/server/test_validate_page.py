@@ -495,6 +495,15 @@ async def test_preview_changes_nothing_then_publish_writes(tmp_path: Path, temp_
         release = published.json()["result"]["release"]
         assert release["agent"] == "default"
         assert release["comment"] == "published from /validate (conforming.csv)"
+        sources = [f["path"] for f in release["files"] if f["role"] == "source"]
+        assert sources == ["/validate:conforming.csv"]  # not the temporary folder it was read from
+        again = await client.post(
+            "/validate/publish",
+            files={"file": ("conforming.csv", data.replace(b"A network", b"The network"))},
+            data={"dataset": "mine", "action": "preview"},
+            headers=AUTH,
+        )
+        assert again.json()["result"]["elsewhere"] == {}  # the same file, uploaded again
         after = await client.get("/healthz")
         asked = await client.get(
             "/sparql",

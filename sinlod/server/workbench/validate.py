@@ -54,6 +54,9 @@ _XLSX_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
 #: The temporary folders' prefix (tests look for leftovers by it).
 TEMP_PREFIX = "sinlod-validate-"
+#: How the release log names a file published from /validate (``/validate:projects.csv``): its
+#: temporary path would mean nothing, and a file of the steward's own disk is not known here.
+UPLOADED = "/validate:"
 DOWNLOADS = {
     "sarif": ("application/sarif+json", "sarif"),
     "json": ("application/json", "json"),
@@ -493,6 +496,7 @@ async def preview_or_publish(request: Request, settings: SettingsDep) -> Respons
                 dataset=dataset,
                 dry_run=dry_run,
                 message=None if dry_run else message,
+                source_names={str(path): f"{UPLOADED}{upload.name}"},
             )
             out = result.to_json()
             if result.summary is not None:
