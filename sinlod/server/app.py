@@ -29,7 +29,15 @@ from sinlod.server.http.limits import BodyLimit
 from sinlod.server.http.security import SecurityHeaders
 from sinlod.server.http.templating import STATIC
 from sinlod.server.http.urls import HostCheck, redirect_slashes_for_reads
-from sinlod.server.linked_data import catalog, ldes, pages, reconcile, releases, resources
+from sinlod.server.linked_data import (
+    catalog,
+    ldes,
+    pages,
+    pictures,
+    reconcile,
+    releases,
+    resources,
+)
 from sinlod.server.operations import metrics
 from sinlod.server.protocol import graph_store, query_route, sparql
 from sinlod.server.workbench import validate as workbench_validate
@@ -115,9 +123,11 @@ def create_app(settings: Settings, *, store: StoreBackend | None = None) -> Fast
     problems.install(app)
     _add_middleware(app, settings)
     pages.mount_assets(app, settings)  # before /static, which would shadow it
+    pictures.mount_assets(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sparql, graph_store, resources, catalog, releases, ldes, reconcile, pages):
         app.include_router(module.router)
+    app.include_router(pictures.router)
     app.include_router(workbench_validate.router)
     query_route.install(app.router.routes)
     redirect_slashes_for_reads(app.router)
