@@ -589,3 +589,16 @@ async def test_cell_text_is_never_markup(client: httpx.AsyncClient) -> None:
     assert "<script>alert" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert marked(page.text).cells  # the date is still marked
+
+
+async def test_no_publish_form_where_writes_are_off(tmp_path: Path, temp_root: Path) -> None:
+    settings = dataclasses.replace(
+        fixture_settings(tmp_path / "store", "validate"), update_token=""
+    )
+    data = (VALIDATE / "records" / "conforming.csv").read_bytes()
+    async for client in client_with(settings):
+        page = await client.post(
+            "/validate", files={"file": ("conforming.csv", data)}, headers=HTML
+        )
+    assert page.status_code == 200
+    assert 'id="publish-form"' not in page.text and 'data-writes="no"' in page.text

@@ -226,7 +226,9 @@
     });
     const aside = findingsList(body, firstCell);
     aside.append(downloads(body));
-    result.replaceChildren(summary, el("div", { class: "workbench-body" }, grids, aside), publishSection(body));
+    const publishing = form.dataset.writes === "yes" ? publishSection(body) : null;
+    result.replaceChildren(summary, el("div", { class: "workbench-body" }, grids, aside));
+    if (publishing) result.append(publishing);
     result.dataset.state = "shown";
   }
 

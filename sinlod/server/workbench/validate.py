@@ -38,7 +38,7 @@ from sinlod.config import Settings
 from sinlod.convert import SourceOptions
 from sinlod.errors import InputError, SourceLocation
 from sinlod.minting import check_dataset
-from sinlod.server.http.deps import SettingsDep, require_token
+from sinlod.server.http.deps import SettingsDep, require_token, writes_enabled
 from sinlod.server.http.negotiation import prefers_html
 from sinlod.server.http.problems import HttpProblem, PayloadTooLarge, UnsupportedMediaType
 from sinlod.server.http.templating import render
@@ -355,7 +355,13 @@ def _wants_html(request: Request) -> bool:
 @router.get("/validate", include_in_schema=False)
 async def validate_page(request: Request, settings: SettingsDep) -> Response:
     """The upload form."""
-    return render(request, "validate.html", checked=None, max_bytes=settings.validate_max_bytes)
+    return render(
+        request,
+        "validate.html",
+        checked=None,
+        max_bytes=settings.validate_max_bytes,
+        writes=writes_enabled(settings),
+    )
 
 
 @router.post("/validate")
@@ -400,6 +406,7 @@ def _page(
         published=published,
         dataset=dataset,
         column_key=_column_key,
+        writes=writes_enabled(settings),
         headers={"Cache-Control": "no-store"},
     )
 
