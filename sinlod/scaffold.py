@@ -169,10 +169,11 @@ def _mappings(settings: Settings) -> dict[str, dict[str, Any]]:
 def example_row(table: str, doc: dict[str, Any], lists: _Lists) -> dict[str, str]:
     """One example record of ``table``: a value for each column the model lets it have.
 
-    At most one column per property is filled, the last of them (an involvement is in a project
-    *or* an event and of an organisation *or* a person: the event and the person, so the example
-    person takes part in something, as its shape asks), only the English of language variants,
-    no references of a table to itself; references to other tables name their example row.
+    At most one column per property is filled, the last of them (an involvement is in a
+    project *or* an event and of an organisation *or* a person: the event and the person, so
+    the example person takes part in something, as its shape asks), but every required one;
+    only the English of language variants; no references of a table to itself; references to
+    other tables name their example row.
     """
     schema = doc["tableSchema"]
     targets = {
@@ -192,7 +193,8 @@ def example_row(table: str, doc: dict[str, Any], lists: _Lists) -> dict[str, str
             row[name] = EXAMPLE
             continue
         value = _example_value(name, c, targets.get(name), table, title, lists)
-        if value is None or (prop in seen and not c.get("lang")) or _other_language(name):
+        again = prop in seen and not c.get("lang") and not c.get("required")
+        if value is None or again or _other_language(name):
             row[name] = ""
             continue
         seen.add(prop)
@@ -227,15 +229,17 @@ def _example_value(
     if isinstance(value_url, str):
         if value_url.startswith("{+"):
             return "https://example.org/"
-        return None  # an open template (sinlod:{class}, corporate-body:, nuts:): left empty
+        # an open template (sinlod:{class}, corporate-body:, nuts:) is left empty unless the
+        # column is required; then a number, the likeliest to fit a code's pattern
+        return "1" if c.get("required") else None
     datatype = c.get("datatype")
     base = datatype.get("base") if isinstance(datatype, dict) else datatype
     if base in {"sinlod:partialDate", "date"}:
         return "2025-12-31" if name in {"end"} else "2025-01-01"
     if base in {"integer", "nonNegativeInteger"}:
         return "1"
-    if base == "decimal":
-        return "1000.00"
+    if base in {"decimal", "double", "number"}:
+        return "10.5"
     if c.get("lang") and name.startswith(("name", "label", "title")):
         return f"Example {title}"
     if c.get("lang") and name.startswith("description"):
