@@ -219,7 +219,7 @@ def _proposal(
             columns.append(column | ({"datatype": datatype} if datatype else {}))
             continue
         proposal.matched.append((header, f"{m.column.table}.{m.column.key}", m.score))
-        if m.column.key == "id" and m.column.via is None:
+        if m.column.key == _key_of(model, table) and m.column.via is None:
             key_var = var
             columns.append(
                 {"name": var, "titles": header, "suppressOutput": True, "required": True}
@@ -244,7 +244,7 @@ def _proposal(
             | {"sinlod:valueFrom": name_var[0], "sinlod:normalise": "slug"}
         )
         proposal.notes.append(f'each row\'s key is made from "{name_var[0]}" (sinlod:valueFrom)')
-    own_about = about.replace("{id}", "{" + key_var + "}")
+    own_about = about.replace("{" + _key_of(model, table) + "}", "{" + key_var + "}")
     columns = [_rekey(c, key_var) for c in columns]
     document = "id/document/" + (slugify(path.stem + (f"-{sheet}" if sheet else "")) or "sheet")
     virtual = _virtual_columns(model, table, matches, key_var, name_var, document, path, sheet)
@@ -260,7 +260,13 @@ def _proposal(
 
 
 def _about(model: Model, table: str, key: str) -> str:
-    return str(model.schema(table)["aboutUrl"]).replace("{id}", key)
+    return str(model.schema(table)["aboutUrl"]).replace("{" + _key_of(model, table) + "}", key)
+
+
+def _key_of(model: Model, table: str) -> str:
+    """The column a table's rows are keyed by (its primaryKey; ``id`` in the shipped tables)."""
+    key = model.schema(table).get("primaryKey", "id")
+    return key if isinstance(key, str) else "id"
 
 
 def _rekey(column: dict[str, Any], key_var: str) -> dict[str, Any]:
