@@ -16,6 +16,7 @@ from datetime import date
 
 import pyoxigraph as ox
 
+from sinlod.errors import InputError
 from sinlod.names import LABEL_PROPERTIES, local_name, pick
 from sinlod.namespaces import PREFIXES
 from sinlod.store.backend import StoreBackend
@@ -38,6 +39,22 @@ DEPTH = 2
 MAX_NODES = 150
 
 
+def iri_ref(iri: str) -> str:
+    """``<iri>`` for a SPARQL query, for an IRI a reader passed (``?focus=``); ``InputError`` for
+    anything that is not an absolute IRI, so no text can leave the brackets.
+
+    >>> iri_ref("https://w3id.org/sinlod/id/project/sic")
+    '<https://w3id.org/sinlod/id/project/sic>'
+    >>> iri_ref("x> } ?s ?p ?o {")
+    Traceback (most recent call last):
+    sinlod.errors.InputError: not an absolute IRI: 'x> } ?s ?p ?o {'
+    """
+    try:
+        return str(ox.NamedNode(iri))
+    except ValueError:
+        raise InputError(f"not an absolute IRI: {iri!r}") from None
+
+
 def _select(store: StoreBackend, query: str) -> ox.QuerySolutions:
     results = store.query(query, union_default_graph=True)
     assert isinstance(results, ox.QuerySolutions)
@@ -49,7 +66,7 @@ def labels(store: StoreBackend, iris: Iterable[str], lang: str) -> dict[str, str
     wanted = sorted(set(iris))
     if not wanted:
         return {}
-    values = " ".join(f"<{iri}>" for iri in wanted)
+    values = " ".join(iri_ref(iri) for iri in wanted)
     props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     found: dict[str, dict[str, str]] = {}
     query = f"SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }} ?t ?p ?l FILTER(?p IN ({props})) }}"
@@ -79,7 +96,7 @@ def map_points(store: StoreBackend, lang: str, focus: str | None = None) -> list
     the focus names or that things linked to the focus name ("where it happens")."""
     near = ""
     if focus is not None:
-        f = f"<{focus}>"
+        f = iri_ref(focus)
         near = (
             f"{{ {f} ?fp ?place }} UNION {{ {f} ?fp ?via . ?via ?vp ?place }}"
             f" UNION {{ ?via ?vp {f} . ?via ?vq ?place }}"
@@ -160,6 +177,7 @@ def network(
 ) -> Network:
     """Organisations, people, projects and events linked to ``focus`` directly or through an
     involvement or membership, breadth first to ``depth`` steps, at most ``max_nodes`` nodes."""
+    iri_ref(focus)  # an InputError before any query
     classes = _classes(store)
     types = " ".join(f"<{c}>" for c in sorted(classes))
     qualified = " ".join(f"<{q}>" for q in QUALIFIED)

@@ -157,3 +157,13 @@ def test_a_dated_item_in_the_future_counts_as_planned(shipped_settings: Settings
         "sike-workshop-impact-hub-ruhr-2019",
         "sike",
     }
+
+
+@pytest.mark.parametrize("path", ["/network.json", "/network", "/map.json", "/map"])
+async def test_a_focus_that_is_not_an_iri_is_refused(
+    shipped_client: httpx.AsyncClient, path: str
+) -> None:
+    # the focus goes into a query as <IRI>: nothing may leave the brackets
+    response = await shipped_client.get(path, params={"focus": "x> } ?s ?p ?o {"})
+    assert response.status_code == 400
+    assert "not an absolute IRI" in response.text
