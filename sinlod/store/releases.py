@@ -140,6 +140,33 @@ def _bool(value: bool) -> ox.Literal:
     return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD + "boolean"))
 
 
+def record_release(
+    base: str,
+    release_id: str,
+    info: ReleaseInfo,
+    graphs: Mapping[str, int],
+    changed: Sequence[str] | None,
+) -> tuple[Release, list[ox.Quad]]:
+    """A write's release as it ends now: the ``Release`` and its quads for the log (each store
+    backend writes them its own way, but both record the same release)."""
+    ended = datetime.now(UTC)
+    release = Release(
+        id=release_id,
+        iri=release_iri(base, release_id),
+        started=info.started or ended,
+        ended=ended,
+        agent=info.agent,
+        files=tuple(info.files),
+        conforms=info.conforms,
+        violations=info.violations,
+        forced=info.forced,
+        graphs=dict(graphs),
+        changed=None if changed is None else tuple(changed),
+        comment=info.comment,
+    )
+    return release, release_quads(base, release_id, info, ended, graphs, changed)
+
+
 def release_quads(
     base: str,
     release_id: str,

@@ -52,8 +52,7 @@ from sinlod.store.releases import (
     Release,
     ReleaseInfo,
     ReleaseLog,
-    release_iri,
-    release_quads,
+    record_release,
     release_triples,
 )
 from sinlod.store.rewrite import declared_dataset, scope_query
@@ -882,22 +881,7 @@ class RemoteStore:
                 counts: dict[str, int] = {}
                 if info is not None:
                     counts = self._counts(graphs, current)
-                    ended = datetime.now(UTC)
-                    quads = release_quads(self.base_iri, name, info, ended, counts, changed)
-                    recorded = Release(
-                        id=name,
-                        iri=release_iri(self.base_iri, name),
-                        started=info.started or ended,
-                        ended=ended,
-                        agent=info.agent,
-                        files=tuple(info.files),
-                        conforms=info.conforms,
-                        violations=info.violations,
-                        forced=info.forced,
-                        graphs=counts,
-                        changed=None if changed is None else tuple(changed),
-                        comment=info.comment,
-                    )
+                    recorded, quads = record_release(self.base_iri, name, info, counts, changed)
                     new_log = [*carried_log, *(q.triple for q in quads)]
                 else:
                     new_log = [q.triple for q in log_quads or ()]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import gzip
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 
@@ -31,8 +30,7 @@ from sinlod.store.graphs import releases_graph
 from sinlod.store.releases import (
     Release,
     ReleaseInfo,
-    release_iri,
-    release_quads,
+    record_release,
 )
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -133,23 +131,7 @@ def apply(
     if info is None:
         return None, []
     counts = graph_counts(w, base, previous, changed)
-    ended = datetime.now(UTC)
-    quads = release_quads(base, name, info, ended, counts, changed)
-    release = Release(
-        id=name,
-        iri=release_iri(base, name),
-        started=info.started or ended,
-        ended=ended,
-        agent=info.agent,
-        files=tuple(info.files),
-        conforms=info.conforms,
-        violations=info.violations,
-        forced=info.forced,
-        graphs=counts,
-        changed=None if changed is None else tuple(changed),
-        comment=info.comment,
-    )
-    return release, quads
+    return record_release(base, name, info, counts, changed)
 
 
 def protect_release_log(w: ox.Store, base: str) -> None:
