@@ -1401,7 +1401,10 @@ def init_command(ctx: click.Context, directory: Path, dataset: str | None, force
         f"templates in records/, their mappings in mappings/, templates/records.xlsx with "
         "drop-downs, sinlod.toml, README.md."
     )
-    click.echo(f"Next: edit the templates, then `sinlod validate {directory}`.")
+    # Quoted for the shell, so "my data" is a command the steward can paste as it is.
+    import shlex
+
+    click.echo(f"Next: edit the templates, then `sinlod validate {shlex.quote(str(directory))}`.")
 
 
 @cli.group("mapping")

@@ -149,3 +149,11 @@ def test_folder_sources_reads_records_with_the_folder_mappings(folder: Path) -> 
     assert folder_sources([folder], given)[1].mappings_dir == SHIPPED  # --mappings wins
     other = folder / "records" / "places.csv"
     assert folder_sources([other], SourceOptions()) == ([other], SourceOptions(), None)
+
+
+def test_the_next_command_can_be_pasted_for_a_folder_with_a_space(tmp_path: Path) -> None:
+    target = tmp_path / "buurt data"
+    result = run_cli(["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f'Created dataset "buurt-data" in {target}: ')
+    assert f"then `sinlod validate '{target}'`." in result.output
