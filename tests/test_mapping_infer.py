@@ -283,3 +283,23 @@ def test_headers_named_like_the_added_columns_do_not_collide(tmp_path: Path, mod
     assert len(names) == len(set(names))
     (table,) = compile_metadata(proposal.metadata, "https://example.org/", "p.json")
     assert table.column("source").suppress and not table.column("source_2").suppress
+
+
+def test_a_sheet_with_headers_but_no_rows_is_refused_saying_so(tmp_path: Path) -> None:
+    sheet = tmp_path / "projecten.csv"
+    sheet.write_text("Projectnaam,Startdatum\n", encoding="utf-8")
+    result = run_cli(["mapping", "infer", str(sheet)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {sheet}: a header row but no rows under it; add a few rows of real values "
+        "(their dates, numbers and codes decide the mapping's formats)\n"
+    )
+
+
+def test_a_csv_with_a_byte_order_mark_is_matched_by_its_first_header(tmp_path: Path) -> None:
+    sheet = tmp_path / "projecten.csv"
+    sheet.write_bytes(b"\xef\xbb\xbfProjectnaam,Startdatum,Land\nBuurt,01/02/2024,NL\n")
+    out, _ = infer_to(tmp_path, sheet)
+    columns = json.loads(out.read_text(encoding="utf-8"))["tableSchema"]["columns"]
+    assert [c.get("titles") for c in columns[:3]] == ["Projectnaam", "Startdatum", "Land"]
+    assert columns[0]["name"] == "name_nl"

@@ -107,7 +107,9 @@ def _sample(
     headers: list[str] = []
     values: dict[str, list[str]] = {}
     records = read_records(path, sheet=sheet, display_name=display, **reading)
+    rows = 0
     for n, record in enumerate(records):
+        rows += 1
         if not headers:
             headers = [h for h in record.columns if h]
             values = {h: [] for h in headers}
@@ -117,8 +119,14 @@ def _sample(
                 values[h].append(v.strip())
         if n >= SAMPLE_ROWS:
             break
+    if not rows:
+        # A header row alone: the cells are what datatypes and value fixes are read from.
+        raise InputError(
+            f"{display}: a header row but no rows under it; add a few rows of real values "
+            "(their dates, numbers and codes decide the mapping's formats)"
+        )
     if not headers:
-        raise InputError(f"{display}: no header and no rows to propose a mapping for")
+        raise InputError(f"{display}: the header row is blank; put the column names in row 1")
     return headers, values
 
 
