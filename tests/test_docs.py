@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 import pytest
 
 from sinlod.cli import cli
 from sinlod.config import PROJECT_ROOT, settings_markdown
+from tests.conftest import run_cli
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -52,3 +54,20 @@ def test_makefile_targets_named_in_the_readme_exist() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test$", ci, flags=re.M)
+
+
+def test_the_pasted_counts_of_the_shipped_data_are_what_the_commands_print(tmp_path: Path) -> None:
+    """The quoted outputs drift when a table is added (place-coordinates made 13 templates 14)."""
+    out = tmp_path / "dataset.nq"
+    result = run_cli(["convert", str(PROJECT_ROOT / "data" / "records"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    written = re.search(r"^(\d+) triples written to ", result.output, flags=re.M)
+    assert written, result.output
+    shown = f"$ sinlod convert data/records -o var/dataset.nq\n{written[1]} triples written"
+    assert shown in README
+
+    result = run_cli(["init", str(tmp_path / "buurt-data")])
+    assert result.exit_code == 0, result.output
+    templates = re.search(r": (\d+) record templates in records/", result.output)
+    assert templates, result.output
+    assert f'Created dataset "buurt-data" in buurt-data: {templates[1]} record templates' in README
