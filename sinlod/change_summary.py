@@ -248,15 +248,21 @@ def _things(old: set[ox.Quad], new: set[ox.Quad], touched: set[str]) -> tuple[Th
     facts_before, facts_after = _facts(old, touched), _facts(new, touched)
     out = []
     for iri in sorted(touched):
-        was, now = facts_before.get(iri, set()), facts_after.get(iri, set())
-        properties = tuple(sorted({t.predicate.value for t in was ^ now}))
-        if not was:
-            out.append(ThingChange(iri, "added", properties))
-        elif not now:
-            out.append(ThingChange(iri, "removed", properties))
-        elif properties:
-            out.append(ThingChange(iri, "changed", properties))
+        thing = classify(iri, facts_before.get(iri, set()), facts_after.get(iri, set()))
+        if thing is not None:
+            out.append(thing)
     return tuple(out)
+
+
+def classify(iri: str, was: set[ox.Triple], now: set[ox.Triple]) -> ThingChange | None:
+    """What happened to one thing, from its facts before and after (None: nothing). The one rule
+    that ``diff`` between releases shares with the preview of a publish."""
+    properties = tuple(sorted({t.predicate.value for t in was ^ now}))
+    if not was:
+        return ThingChange(iri, "added", properties)
+    if not now:
+        return ThingChange(iri, "removed", properties)
+    return ThingChange(iri, "changed", properties) if properties else None
 
 
 def _facts(quads: set[ox.Quad], subjects: set[str]) -> dict[str, set[ox.Triple]]:

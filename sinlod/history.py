@@ -26,7 +26,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from sinlod.change_summary import ChangeSummary, GraphChange, ThingChange
+from sinlod.change_summary import ChangeSummary, GraphChange, ThingChange, classify
 from sinlod.errors import InputError
 from sinlod.store import (
     FileInfo,
@@ -135,13 +135,9 @@ def _things(old: ox.Store, new: ox.Store, changed: set[ox.Quad]) -> tuple[ThingC
         was, now = (
             {q.triple for q in s.quads_for_pattern(subject, None, None, None)} for s in (old, new)
         )
-        properties = tuple(sorted({t.predicate.value for t in was ^ now}))
-        if not was:
-            out.append(ThingChange(iri, "added", properties))
-        elif not now:
-            out.append(ThingChange(iri, "removed", properties))
-        elif properties:
-            out.append(ThingChange(iri, "changed", properties))
+        thing = classify(iri, was, now)
+        if thing is not None:
+            out.append(thing)
     return tuple(out)
 
 
