@@ -1212,7 +1212,7 @@ def dump_command(
     \b
     Example:
       sinlod dump -o backup.nq.gz
-      sinlod dump --graph https://w3id.org/sinlod/graph/projects -o projects.ttl
+      sinlod dump --graph https://w3id.org/sinlod/graph/sinlod/projects -o projects.ttl
       sinlod dump --release 000003 -o before-the-import.nq.gz
     """
     import pyoxigraph as ox

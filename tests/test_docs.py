@@ -71,3 +71,12 @@ def test_the_pasted_counts_of_the_shipped_data_are_what_the_commands_print(tmp_p
     templates = re.search(r": (\d+) record templates in records/", result.output)
     assert templates, result.output
     assert f'Created dataset "buurt-data" in buurt-data: {templates[1]} record templates' in README
+
+
+def test_every_graph_the_examples_name_has_the_dataset_in_it() -> None:
+    """Data graphs are {base}graph/{dataset}/{table}; an example with graph/projects answers 404."""
+    helps = "\n".join(command.help or "" for _, command in COMMANDS)
+    shown = re.findall(r"https://w3id\.org/sinlod/graph/([\w/{}-]+)", README + helps)
+    assert shown
+    single = {g for g in shown if "/" not in g}
+    assert single <= {"ontology", "reference", "releases", "vocabularies"}, single
