@@ -148,7 +148,7 @@ def replace_graph(
     if not settings.shacl_gate:
         _keep_to_dataset(store, graph, write)
         target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
-        _straight(store, f"DROP SILENT {target} ;\n{_data_update(graph, triples)}", write)
+        _straight_to(store, graph, f"DROP SILENT {target} ;\n{_data_update(graph, triples)}", write)
         return None
     return _gated(store, settings, write, lambda snapshot: {graph: triples})
 
@@ -159,8 +159,9 @@ def delete_graph(
     """Graph Store DELETE: the named graph is removed (the default graph emptied). Removing data
     can break a shape too (a required link now dangling), so it passes the gate as well."""
     if not settings.shacl_gate:
-        _keep_to_dataset(store, graph, write)
-        _straight(store, "DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>", write)
+        _straight_to(
+            store, graph, "DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>", write
+        )
         return None
     return _gated(store, settings, write, lambda snapshot: {graph: []})
 
@@ -174,8 +175,7 @@ def extend_graph(
 ) -> Release | None:
     """Graph Store POST: ``triples`` are added to the graph."""
     if not settings.shacl_gate:
-        _keep_to_dataset(store, graph, write)
-        _straight(store, _data_update(graph, triples), write)
+        _straight_to(store, graph, _data_update(graph, triples), write)
         return None
 
     def compute(snapshot: ox.Store) -> Contents:
@@ -189,6 +189,12 @@ def _keep_to_dataset(store: StoreBackend, graph: GraphName, write: Write) -> Non
     dataset all the same (a SPARQL update without the gate may name none, and is not checked)."""
     if write.dataset is not None:
         check_scope(write.dataset, [graph], store.base_iri)
+
+
+def _straight_to(store: StoreBackend, graph: GraphName, update: str, write: Write) -> None:
+    """A Graph Store write without the gate: kept to the writer's dataset, then straight."""
+    _keep_to_dataset(store, graph, write)
+    _straight(store, update, write)
 
 
 def _straight(store: StoreBackend, update: str, write: Write) -> None:
