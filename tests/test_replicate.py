@@ -186,6 +186,23 @@ def test_a_replica_never_moves_back_nor_takes_a_diverged_release(
         replicate(source, target)
 
 
+def test_a_replica_refuses_another_store_that_has_published_more(
+    source: Path, tmp_path: Path
+) -> None:
+    """``--from`` naming the wrong store: a higher release number is not the same history."""
+    target = tmp_path / "replica"
+    replicate(source, target)
+    served = content(target)
+    other = tmp_path / "other"
+    for n in range(3):
+        publish(other, {G: triples(2 + n, f"other {n}")}, f"other {n}")
+    with pytest.raises(StoreError, match="which the source's release log does not have"):
+        replicate(other, target)
+    assert content(target) == served
+    publish(source, {H: triples(5, "newer")}, "second")
+    assert replicate(source, target).release == StoreDirectory(source).current()
+
+
 def test_an_incomplete_copy_of_a_source_is_refused_before_anything_changes(
     source: Path, tmp_path: Path
 ) -> None:

@@ -122,6 +122,7 @@ def replicate(
     with dst.write_lock(lock_timeout), _pinned(src) as name:
         previous = dst.current()
         _check_forward(dst, previous, name)
+        _check_lineage(src, dst, previous, name)
         if previous == name:
             return Replicated(name, previous, False, 0, 0, 0, 0, 0)
         _remove_other_builds(dst, name)
@@ -142,6 +143,26 @@ def _check_forward(dst: StoreDirectory, previous: str | None, name: str) -> None
         raise StoreError(
             f"{dst.root}: serves release {previous}, {what} than the source's {name}; a "
             "replica only moves forward (was something published to the replica itself?)"
+        )
+
+
+def _check_lineage(
+    src: StoreDirectory, dst: StoreDirectory, previous: str | None, name: str
+) -> None:
+    """The release the target serves must be one of the source's: a higher number alone is not
+    enough (``--from`` naming another store that has published more would otherwise replace the
+    replica's data and release log with an unrelated history)."""
+    if previous is None or previous == name:
+        return
+    try:
+        log = src.read_log(name)
+    except StoreError:  # a short or missing log file: the copy's own checks say so, exactly
+        return
+    if log is not None and f"/release/{previous}>".encode() not in log:
+        raise StoreError(
+            f"{dst.root}: serves release {previous}, which the source's release log does not "
+            f"have (the source is at {name}); a replica only follows the store it was made from "
+            "(is --from that store?)"
         )
 
 
