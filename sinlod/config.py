@@ -234,17 +234,33 @@ class Settings:
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        # Values from the settings file: a wrong one names the file to fix (a dataset folder's
+        # sinlod.toml is not where a steward looks when `sinlod publish DIR` fails).
+        origins: dict[str, str] = {}
         path = config_file or (Path(env["SINLOD_CONFIG"]) if env.get("SINLOD_CONFIG") else None)
         if path is None and Path("sinlod.toml").is_file():
             path = Path("sinlod.toml")
         if path is not None:
             values.update(_read_toml(path))
+            origins |= dict.fromkeys(values, str(path))
         for f in dataclasses.fields(cls):
             key = "SINLOD_" + f.name.upper()
             if key in env:
                 values[f.name] = env[key]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**{k: _coerce(k, v) for k, v in values.items()})
+                origins.pop(f.name, None)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        values.update(given)
+        for k in given:
+            origins.pop(k, None)
+        coerced = {}
+        for k, v in values.items():
+            try:
+                coerced[k] = _coerce(k, v)
+            except InputError as exc:
+                if k not in origins:
+                    raise
+                raise InputError(f"{origins[k]}: {exc}") from exc
+        return cls(**coerced)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -66,3 +66,16 @@ def test_every_setting_has_help_and_an_environment_variable() -> None:
     for name, env, _default, help_text in rows:
         assert env == "SINLOD_" + name.upper()
         assert help_text.endswith("."), name
+
+
+def test_a_bad_value_in_the_file_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "sinlod.toml"
+    config.write_text('[sinlod]\ndataset = "Buurt Data"\nport = "eighty"\n')
+    with pytest.raises(InputError) as info:
+        Settings.load(config_file=config, env={"SINLOD_PORT": "8080"})
+    assert str(info.value) == (
+        f"{config}: dataset name 'Buurt Data': expected a slug (lower-case letters, digits and "
+        "'-', such as steward-2026)"
+    )
+    fixed = Settings.load(config_file=config, env={"SINLOD_DATASET": "buurt", "SINLOD_PORT": "1"})
+    assert fixed.dataset == "buurt"
