@@ -16,28 +16,42 @@ import pyoxigraph as ox
 from sinlod.config import Settings
 from sinlod.errors import InputError, SourceLocation
 from sinlod.rdf_guard import check_rdf
+from sinlod.records import SUFFIXES as RECORD_SUFFIXES
 from sinlod.sourcemap import SourceMap
 
 if TYPE_CHECKING:
     from sinlod.convert import SourceOptions
 
-#: RDF serializations read by file extension; other files are records to convert.
-RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-}
+#: Extensions pyoxigraph does not map but RDF tools write: OWL ontologies saved as RDF/XML.
+_EXTRA_EXTENSIONS = {"owl": ox.RdfFormat.RDF_XML}
+#: Extensions pyoxigraph maps that a steward's files use otherwise: ``.json`` is a records file
+#: here (JSON-LD is ``.jsonld``), ``.txt`` is no N-Triples, ``.xml`` is seldom RDF/XML (which is
+#: ``.rdf``), and N3 (formulas, rules) is not RDF.
+_NOT_RDF = {ext.lstrip(".") for ext in RECORD_SUFFIXES} | {"txt", "xml", "n3"}
+
+
+def rdf_format(path: Path) -> ox.RdfFormat | None:
+    """The RDF serialization a file holds by its extension, as pyoxigraph names them (``.ttl``,
+    ``.nt``, ``.nq``, ``.trig``, ``.jsonld``, ``.rdf``) plus ``.owl``; None: not RDF,
+    so a record file to convert."""
+    ext = path.suffix.lower().lstrip(".")
+    if not ext or ext in _NOT_RDF:
+        return None
+    return _EXTRA_EXTENSIONS.get(ext) or ox.RdfFormat.from_extension(ext)
+
+
+def is_rdf(path: Path) -> bool:
+    """A file read as RDF rather than converted (directories are records folders)."""
+    return not path.is_dir() and rdf_format(path) is not None
 
 
 def parse_rdf_file(path: Path, prefixes: dict[str, str]) -> list[ox.Quad]:
     """All quads of an RDF file, collecting its prefixes; ``InputError`` with the line if bad."""
-    fmt = RDF_SUFFIXES.get(path.suffix.lower())
+    fmt = rdf_format(path)
     if fmt is None:
-        raise InputError(f"{path}: not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})")
+        raise InputError(
+            f"{path}: not an RDF file (expected .ttl, .nt, .nq, .trig, .jsonld, .rdf or .owl)"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -99,7 +113,7 @@ def read_inputs(
     """
     source_map = FileSourceMap()
     quads: list[ox.Quad] = []
-    records = [p for p in paths if p.is_dir() or p.suffix.lower() not in RDF_SUFFIXES]
+    records = [p for p in paths if not is_rdf(p)]
     labels: set[str] = set()
     for path in paths:
         if path not in records:
@@ -143,7 +157,7 @@ def _record_places(
     picked = [i for i, q in enumerate(quads) if only is None or str(q.subject) in only]
     if not picked:
         return
-    if RDF_SUFFIXES[path.suffix.lower()] not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+    if rdf_format(path) not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
         for i in picked:
             source_map.add_subject(str(quads[i].subject), SourceLocation(name))
         return

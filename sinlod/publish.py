@@ -34,7 +34,7 @@ from sinlod.config import Settings
 from sinlod.convert import Source, SourceOptions
 from sinlod.datasets import Overlap, check_scope, contradictions, overlaps
 from sinlod.errors import InputError, StoreError
-from sinlod.inputs import RDF_SUFFIXES, read_rdf
+from sinlod.inputs import is_rdf, rdf_format, read_rdf
 from sinlod.minting import check_dataset, dataset_graph_iri
 from sinlod.sourcemap import SourceMap
 from sinlod.store import (
@@ -344,7 +344,7 @@ def _split(sources: Sequence[Path | str]) -> tuple[list[Path | str], list[Path]]
     rdf: list[Path] = []
     for source in sources:
         path = Path(source)
-        if path.suffix.lower() in RDF_SUFFIXES and not path.is_dir():
+        if is_rdf(path):
             if not path.is_file():
                 raise InputError(f"{source}: no such file or directory")
             rdf.append(path)
@@ -462,7 +462,7 @@ def _prepare(
     batch: list[ox.Triple | ox.Quad] = []
     data = [p for p in todo if p.role == "source"]
     wanted = {p.graph for p in data}
-    record_paths = {p.path for p in data if p.path.suffix.lower() not in RDF_SUFFIXES}
+    record_paths = {p.path for p in data if not is_rdf(p.path)}
     if record_paths:
         from sinlod.convert import convert
 
@@ -479,9 +479,9 @@ def _prepare(
                 contents[graph] = triples
                 batch.extend(triples)
     for p in data:
-        if p.path.suffix.lower() not in RDF_SUFFIXES:
+        fmt = rdf_format(p.path)
+        if fmt is None or p.path.is_dir():
             continue
-        fmt = RDF_SUFFIXES[p.path.suffix.lower()]
         if validate or fmt not in _TRIPLE_FORMATS:
             step(f"reading {p.path}")
             quads = read_rdf(p.path, source_map)
