@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import re
+import shlex
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -413,6 +414,8 @@ def _as_text(column: dict[str, Any]) -> bool:
 
 
 def _readme(name: str, directory: Path, tables: list[str]) -> str:
+    # The commands below are pasted into a shell: "buurt data" must stay one argument.
+    folder = shlex.quote(str(directory))
     return f"""# Dataset `{name}`
 
 Made by `sinlod init`. Fill the templates with your records, check them, publish them.
@@ -435,9 +438,9 @@ Made by `sinlod init`. Fill the templates with your records, check them, publish
 ## Check and publish
 
 ```
-sinlod validate {directory}
-sinlod publish {directory} --dry-run
-sinlod publish {directory}
+sinlod validate {folder}
+sinlod publish {folder} --dry-run
+sinlod publish {folder}
 ```
 
 `validate` names every problem by file, row and column (exit 1 if the data is wrong);

@@ -157,3 +157,5 @@ def test_the_next_command_can_be_pasted_for_a_folder_with_a_space(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f'Created dataset "buurt-data" in {target}: ')
     assert f"then `sinlod validate '{target}'`." in result.output
+    readme = (target / "README.md").read_text(encoding="utf-8")
+    assert f"\nsinlod validate '{target}'\nsinlod publish '{target}' --dry-run\n" in readme
