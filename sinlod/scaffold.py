@@ -424,7 +424,8 @@ Made by `sinlod init`. Fill the templates with your records, check them, publish
 
 - `records/`: one CSV file per table ({", ".join(tables)}), each with its header and one
   example row. The example rows refer to each other by their key `example`; replace them with
-  your own records, and delete the files of tables you do not need.
+  your own records. For a table you do not need, keep its file with the header row only (the
+  mappings of other tables refer to it) and leave the cells that point into it empty.
 - `templates/records.xlsx`: the same tables as sheets of one workbook, with a drop-down list on
   every coded column (countries, languages, topics, roles, ...) and a comment on every header
   saying what goes in it. To work in the workbook instead of the CSV files, save it into

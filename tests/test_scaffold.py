@@ -159,3 +159,37 @@ def test_the_next_command_can_be_pasted_for_a_folder_with_a_space(tmp_path: Path
     assert f"then `sinlod validate '{target}'`." in result.output
     readme = (target / "README.md").read_text(encoding="utf-8")
     assert f"\nsinlod validate '{target}'\nsinlod publish '{target}' --dry-run\n" in readme
+
+
+def test_a_table_not_needed_is_kept_as_its_header_as_the_folder_readme_says(
+    tmp_path: Path,
+) -> None:
+    """Deleting quantities.csv breaks projects and events (their mappings refer to it); its
+    header alone, with the cells that point into it empty, validates."""
+    target = tmp_path / "d"
+    assert run_cli(["init", str(target)]).exit_code == 0
+    readme = (target / "README.md").read_text(encoding="utf-8")
+    assert "keep its file with the header row only" in readme
+    records = target / "records"
+    for name, columns in [
+        ("projects", ["participant_count_quantity", "country_count_quantity"]),
+        ("events", ["participant_count_quantity"]),
+    ]:
+        path = records / f"{name}.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row.update(dict.fromkeys(columns, ""))
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    quantities = records / "quantities.csv"
+    header = quantities.read_text(encoding="utf-8").splitlines()[0]
+    quantities.unlink()
+    deleted = run_cli(["validate", str(target), "-q"])
+    assert deleted.exit_code == 1
+    assert "refers to table quantities, which is not in this conversion" in deleted.output
+    quantities.write_text(header + "\n", encoding="utf-8")
+    kept = run_cli(["validate", str(target), "-q"])
+    assert kept.exit_code == 0, kept.output
