@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +47,23 @@ class Overlap:
 
     iri: str
     dataset: str  # the other dataset (a graph's IRI when that graph is in none)
-    graph: str  # the other dataset's graph that describes it
+    graph: str  # the other dataset's first graph that describes it
     locations: tuple[SourceLocation, ...]  # the new rows describing it
+    graphs: tuple[str, ...] = ()  # every graph of that dataset that describes it
 
     def to_json(self) -> dict[str, Any]:
         return {
             "iri": self.iri,
             "dataset": self.dataset,
             "graph": self.graph,
+            "graphs": list(self.graphs or (self.graph,)),
             "locations": [str(loc) for loc in self.locations],
         }
 
     def __str__(self) -> str:
         where = ", ".join(str(loc) for loc in self.locations) or "(no source row)"
-        return f"{where}: <{self.iri}> is also described by dataset {self.dataset} (<{self.graph}>)"
+        graphs = ", ".join(f"<{g}>" for g in self.graphs or (self.graph,))
+        return f"{where}: <{self.iri}> is also described by dataset {self.dataset} ({graphs})"
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def overlaps(
     source_map: SourceMap | None = None,
 ) -> list[Overlap]:
     """Things the new content of data graphs describes (as subject) that a graph of another
-    dataset, left as it is by this write, describes too; one entry per thing and other graph."""
+    dataset, left as it is by this write, describes too; one entry per thing and other dataset,
+    naming each of its graphs that describe the thing."""
     found: dict[tuple[str, str], Overlap] = {}
     if not _others(snapshot, contents, base):
         return []  # one dataset alone in the store (the usual publish): no look-up per thing
@@ -112,13 +116,19 @@ def overlaps(
         for subject in sorted({t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}):
             for other_graph in _graphs_describing(snapshot, subject, contents):
                 theirs = owner(other_graph, base)
-                if theirs is None or theirs == mine or (subject.value, other_graph) in found:
+                if theirs is None or theirs == mine:
+                    continue
+                known = found.get((subject.value, theirs))
+                if known is not None:
+                    if other_graph not in known.graphs:
+                        graphs = (*known.graphs, other_graph)
+                        found[(subject.value, theirs)] = replace(known, graphs=graphs)
                     continue
                 where = source_map.locate(str(subject)) if source_map is not None else []
-                found[(subject.value, other_graph)] = Overlap(
-                    subject.value, theirs, other_graph, tuple(where)
+                found[(subject.value, theirs)] = Overlap(
+                    subject.value, theirs, other_graph, tuple(where), (other_graph,)
                 )
-    return sorted(found.values(), key=lambda o: (o.locations[:1], o.iri, o.graph))
+    return sorted(found.values(), key=lambda o: (o.locations[:1], o.iri, o.dataset))
 
 
 def _others(snapshot: ox.Store, contents: Contents, base: str) -> list[str]:

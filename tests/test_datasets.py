@@ -124,9 +124,9 @@ def test_things_another_dataset_describes_are_reported_with_file_row_and_iri(
         f"{STEWARD}/organisations.csv:3: <{BASE}id/organisation/drift> is also described by"
         f" dataset sinlod (<{BASE}graph/sinlod/organisations>)",
         f"{STEWARD}/places.csv:2: <{ROTTERDAM}> is also described by dataset sinlod"
-        f" (<{BASE}graph/sinlod/places>)",
+        f" (<{BASE}graph/sinlod/place-coordinates>, <{BASE}graph/sinlod/places>)",
         f"{STEWARD}/places.csv:3: <{BASE}id/place/dortmund> is also described by dataset"
-        f" sinlod (<{BASE}graph/sinlod/places>)",
+        f" sinlod (<{BASE}graph/sinlod/place-coordinates>, <{BASE}graph/sinlod/places>)",
     ]
     assert result.report is not None and result.report.conforms  # reported, not refused
 
