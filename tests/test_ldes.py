@@ -224,6 +224,10 @@ def test_an_unknown_page_is_not_found(published: Published) -> None:
 # -- the feed against the TREE and LDES shapes -------------------------------------------------
 
 
+#: The build lists upstream does not have (ldes-shacl has no collection shapes of its own).
+UPSTREAM_HAS_NO_LIST = {("ldes-shacl", "node-collection")}
+
+
 def shapes(kind: str) -> Graph:
     """The shapes of one kind of document, combined as the upstream build scripts combine them
     (``build/shapes-common.txt`` + ``build/shapes-node-{kind}.txt``; tests/data/ldes/README.md)."""
@@ -234,10 +238,13 @@ def shapes(kind: str) -> Graph:
     ):
         for name in lists:
             listing = SHAPES / project / "build" / f"shapes-{name}.txt"
-            if not listing.is_file():
+            if (project, name) in UPSTREAM_HAS_NO_LIST:
                 continue
+            # a missing list would leave the shapes empty and every page "conforming"
+            assert listing.is_file(), f"{listing} is missing from the copy"
             for line in listing.read_text(encoding="utf-8").split():
                 graph.parse(SHAPES / project / "src" / line, format="turtle")
+    assert len(graph) > 0, kind  # the real shapes, never an empty graph that passes everything
     return graph
 
 
